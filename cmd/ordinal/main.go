@@ -1,0 +1,25 @@
+// Command ordinal is a Kubernetes-compatible orchestrator for stateful workloads in one binary:
+// `ordinal up` runs a whole single-machine cluster, `ordinal server` the control plane on an
+// etcd cluster.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	root := &cobra.Command{
+		Use:           "ordinal",
+		Short:         "A Kubernetes-compatible orchestrator for stateful workloads",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(upCommand(), serverCommand(), kubeconfigCommand(), versionCommand())
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "ordinal:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,57 @@
+package controlplane
+
+import (
+	"context"
+	"net"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"ordinal.dev/ordinal/internal/registry"
+)
+
+// systemNamespaces exist in every cluster from the start.
+var systemNamespaces = []string{metav1.NamespaceDefault, metav1.NamespaceSystem, metav1.NamespacePublic, corev1.NamespaceNodeLease}
+
+// bootstrap creates the objects a new cluster has; existing ones are left as they are, so it
+// is safe on every start.
+func bootstrap(ctx context.Context, reg *registry.Registry) error {
+	for _, name := range systemNamespaces {
+		if err := ensure(ctx, reg, "", "namespaces", "", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil {
+			return err
+		}
+	}
+	// The "kubernetes" Service names the apiserver inside the cluster, at the first address
+	// of the service range, as upstream.
+	first := firstServiceIP(reg.ServiceIPs.CIDR())
+	return ensure(ctx, reg, "", "services", metav1.NamespaceDefault, &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "kubernetes", Labels: map[string]string{"component": "apiserver", "provider": "kubernetes"}},
+		Spec: corev1.ServiceSpec{
+			ClusterIP: first,
+			Ports:     []corev1.ServicePort{{Name: "https", Port: 443, Protocol: corev1.ProtocolTCP, TargetPort: intstr.FromInt32(6443)}},
+		},
+	})
+}
+
+func ensure(ctx context.Context, reg *registry.Registry, group, resource, ns string, obj runtime.Object) error {
+	res, _ := reg.Lookup(group, "v1", resource)
+	_, err := reg.Get(ctx, res, ns, obj.(metav1.Object).GetName())
+	if !apierrors.IsNotFound(err) {
+		return err
+	}
+	_, err = reg.Create(ctx, res, ns, obj, false)
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	return nil
+}
+
+func firstServiceIP(cidr *net.IPNet) string {
+	ip := make(net.IP, 4)
+	copy(ip, cidr.IP.To4())
+	ip[3]++
+	return ip.String()
+}

@@ -1,0 +1,288 @@
+package controlplane
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+
+	"ordinal.dev/ordinal/internal/apiserver"
+	"ordinal.dev/ordinal/internal/apiserver/openapi"
+	"ordinal.dev/ordinal/internal/registry"
+	"ordinal.dev/ordinal/internal/storage"
+)
+
+// Options configure a control plane.
+type Options struct {
+	// DataDir holds the etcd member (when embedded), the PKI, the admin token and kubeconfig.
+	DataDir string
+	// Listen is the apiserver's address, e.g. 127.0.0.1:6443.
+	Listen string
+	// EtcdEndpoints selects an external etcd cluster; empty starts an embedded member.
+	EtcdEndpoints []string
+	// ServiceCIDR is the range of service cluster IPs.
+	ServiceCIDR string
+	// CompactionInterval is how often etcd is compacted (0: 5 minutes).
+	CompactionInterval time.Duration
+	// Progress receives one line per component as it comes up (nil: discarded).
+	Progress io.Writer
+}
+
+// ControlPlane is a running control plane.
+type ControlPlane struct {
+	opts       Options
+	Kubeconfig string
+	Server     string // https://host:port
+	RestConfig *rest.Config
+	Registry   *registry.Registry
+
+	embedded *storage.Embedded
+	etcd     *clientv3.Client
+	http     *http.Server
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	ready    atomic.Bool
+	serveErr chan error
+}
+
+// DefaultServiceCIDR is where service cluster IPs come from (shared/DESIGN.md).
+const DefaultServiceCIDR = "10.43.0.0/16"
+
+// Start brings the control plane up and returns once it serves requests.
+func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
+	if opts.ServiceCIDR == "" {
+		opts.ServiceCIDR = DefaultServiceCIDR
+	}
+	if opts.CompactionInterval == 0 {
+		opts.CompactionInterval = 5 * time.Minute
+	}
+	progress := opts.Progress
+	if progress == nil {
+		progress = io.Discard
+	}
+	begin := time.Now()
+	step := func(component, detail string) {
+		fmt.Fprintf(progress, "%-12s %-48s %6.0fms\n", component, detail, float64(time.Since(begin).Microseconds())/1000)
+	}
+	_, serviceCIDR, err := net.ParseCIDR(opts.ServiceCIDR)
+	if err != nil || serviceCIDR.IP.To4() == nil {
+		return nil, fmt.Errorf("--service-cidr %q: must be an IPv4 CIDR", opts.ServiceCIDR)
+	}
+	if err := checkDataDir(opts.DataDir); err != nil {
+		return nil, err
+	}
+	// Take the port before anything slow, so a busy port fails at once and says so.
+	ln, err := net.Listen("tcp", opts.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on %s: %w (is another ordinal or apiserver running? choose another address with --listen)", opts.Listen, err)
+	}
+	cp := &ControlPlane{opts: opts, serveErr: make(chan error, 1)}
+	ok := false
+	defer func() {
+		if !ok {
+			ln.Close()
+			cp.closeStorage()
+		}
+	}()
+
+	if len(opts.EtcdEndpoints) == 0 {
+		cp.embedded, err = storage.StartEmbedded(filepath.Join(opts.DataDir, "etcd"))
+		if err != nil {
+			return nil, err
+		}
+		cp.etcd = cp.embedded.Client
+		step("etcd", "embedded member in "+filepath.Join(opts.DataDir, "etcd"))
+	} else {
+		cp.etcd, err = clientv3.New(clientv3.Config{Endpoints: opts.EtcdEndpoints, DialTimeout: 5 * time.Second})
+		if err != nil {
+			return nil, fmt.Errorf("connecting to etcd %s: %w", strings.Join(opts.EtcdEndpoints, ","), err)
+		}
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err = cp.etcd.Status(sctx, opts.EtcdEndpoints[0])
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("etcd %s is not reachable: %w", strings.Join(opts.EtcdEndpoints, ","), err)
+		}
+		step("etcd", "cluster "+strings.Join(opts.EtcdEndpoints, ","))
+	}
+	store := storage.New(cp.etcd, scheme.Scheme)
+
+	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	hosts := []string{host, "localhost", "127.0.0.1"}
+	if h, err := os.Hostname(); err == nil {
+		hosts = append(hosts, h)
+	}
+	pki, err := apiserver.LoadOrCreatePKI(filepath.Join(opts.DataDir, "pki"), hosts)
+	if err != nil {
+		return nil, fmt.Errorf("certificates in %s: %w", filepath.Join(opts.DataDir, "pki"), err)
+	}
+	token, err := loadOrCreateToken(filepath.Join(opts.DataDir, "pki", "admin.token"))
+	if err != nil {
+		return nil, err
+	}
+	serverHost := host
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		serverHost = "127.0.0.1"
+	}
+	cp.Server = "https://" + net.JoinHostPort(serverHost, port)
+	cp.Kubeconfig = filepath.Join(opts.DataDir, "kubeconfig")
+	if err := writeKubeconfig(cp.Kubeconfig, cp.Server, pki.CACert, token); err != nil {
+		return nil, fmt.Errorf("writing %s: %w", cp.Kubeconfig, err)
+	}
+	cp.RestConfig = restConfig(cp.Server, pki.CACert, token)
+	step("pki", "CA, serving certificate and admin token")
+
+	cp.Registry = registry.New(store, registry.All(), serviceCIDR)
+	oapi, err := openapi.NewHandler(openapiResources(cp.Registry))
+	if err != nil {
+		return nil, fmt.Errorf("building OpenAPI documents: %w", err)
+	}
+	metrics := apiserver.NewMetrics()
+	store.ObserveRequest = func(op string, d time.Duration) { metrics.EtcdLatency.WithLabelValues(op).Observe(d.Seconds()) }
+	handler := apiserver.New(apiserver.Config{
+		Registry: cp.Registry,
+		Tokens:   map[string]string{token: "admin"},
+		OpenAPI:  oapi,
+		Metrics:  metrics,
+		Ready: func() error {
+			if !cp.ready.Load() {
+				return errors.New("starting")
+			}
+			return nil
+		},
+	})
+	cp.http = &http.Server{
+		Handler:           handler,
+		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{pki.Serving}, MinVersion: tls.VersionTLS12},
+		ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog:          slogErrorLog(),
+	}
+	go func() {
+		if err := cp.http.ServeTLS(ln, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			cp.serveErr <- err
+		}
+	}()
+	step("apiserver", "serving on "+cp.Server)
+
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	cp.cancel = cancel
+	if err := bootstrap(ctx, cp.Registry); err != nil {
+		cancel()
+		return nil, fmt.Errorf("creating the initial objects: %w", err)
+	}
+	step("bootstrap", "namespaces and the kubernetes service")
+	cp.wg.Add(1)
+	go func() {
+		defer cp.wg.Done()
+		store.RunCompactor(runCtx, opts.CompactionInterval)
+	}()
+	client, err := kubernetes.NewForConfig(cp.RestConfig)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	if err := cp.startControllers(runCtx, client); err != nil {
+		cancel()
+		return nil, err
+	}
+	step("controllers", "namespace")
+	cp.ready.Store(true)
+	ok = true
+	return cp, nil
+}
+
+// Err reports a fatal serving error.
+func (cp *ControlPlane) Err() <-chan error { return cp.serveErr }
+
+// Stop shuts everything down: controllers, then the apiserver (open watches end), then
+// storage. Acknowledged writes are already on disk.
+func (cp *ControlPlane) Stop() {
+	cp.ready.Store(false)
+	cp.cancel()
+	cp.wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := cp.http.Shutdown(ctx); err != nil {
+		cp.http.Close()
+	}
+	cp.closeStorage()
+}
+
+func (cp *ControlPlane) closeStorage() {
+	if cp.embedded != nil {
+		cp.embedded.Close()
+		cp.embedded = nil
+	} else if cp.etcd != nil {
+		cp.etcd.Close()
+	}
+	cp.etcd = nil
+}
+
+func openapiResources(reg *registry.Registry) []openapi.Resource {
+	var out []openapi.Resource
+	for _, r := range reg.Resources() {
+		res := openapi.Resource{
+			Group: r.Group, Version: r.Version, Resource: r.Name, Kind: r.Kind, ListKind: r.ListKind,
+			Namespaced: r.Namespaced,
+			Verbs:      []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"},
+		}
+		if r.Status {
+			res.Subresources = append(res.Subresources, openapi.Subresource{Name: "status", Group: r.Group, Version: r.Version, Kind: r.Kind, Verbs: []string{"get", "update", "patch"}})
+		}
+		if r.Scale != nil {
+			res.Subresources = append(res.Subresources, openapi.Subresource{Name: "scale", Group: "autoscaling", Version: "v1", Kind: "Scale", Verbs: []string{"get", "update", "patch"}})
+		}
+		out = append(out, res)
+	}
+	return out
+}
+
+// checkDataDir makes sure the data dir exists and is writable, and says so clearly if not.
+func checkDataDir(dir string) error {
+	if dir == "" {
+		return errors.New("no data dir given (--data-dir)")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("data dir %s is unusable: %w", dir, err)
+	}
+	probe, err := os.CreateTemp(dir, ".write-test-*")
+	if err != nil {
+		return fmt.Errorf("data dir %s is not writable: %w", dir, err)
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+	return nil
+}
+
+func loadOrCreateToken(path string) (string, error) {
+	if data, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(data))) > 0 {
+		return strings.TrimSpace(string(data)), nil
+	}
+	token := apiserver.NewToken()
+	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("writing admin token %s: %w", path, err)
+	}
+	return token, nil
+}
+
+// slogErrorLog routes net/http's own error log (TLS handshake noise from clients that do not
+// trust the CA, mostly) to slog at debug level.
+func slogErrorLog() *log.Logger {
+	return slog.NewLogLogger(slog.Default().Handler(), slog.LevelDebug)
+}

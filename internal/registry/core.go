@@ -1,0 +1,81 @@
+package registry
+
+import (
+	"context"
+	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"ordinal.dev/ordinal/internal/storage"
+)
+
+func secretFields(obj runtime.Object) fields.Set {
+	return fields.Set{"type": string(obj.(*corev1.Secret).Type)}
+}
+
+func nodeFields(obj runtime.Object) fields.Set {
+	return fields.Set{"spec.unschedulable": strconv.FormatBool(obj.(*corev1.Node).Spec.Unschedulable)}
+}
+
+func eventFields(obj runtime.Object) fields.Set {
+	ev := obj.(*corev1.Event)
+	return fields.Set{
+		"involvedObject.kind":            ev.InvolvedObject.Kind,
+		"involvedObject.namespace":       ev.InvolvedObject.Namespace,
+		"involvedObject.name":            ev.InvolvedObject.Name,
+		"involvedObject.uid":             string(ev.InvolvedObject.UID),
+		"involvedObject.apiVersion":      ev.InvolvedObject.APIVersion,
+		"involvedObject.resourceVersion": ev.InvolvedObject.ResourceVersion,
+		"involvedObject.fieldPath":       ev.InvolvedObject.FieldPath,
+		"reason":                         ev.Reason,
+		"reportingComponent":             ev.ReportingController,
+		"source":                         ev.Source.Component,
+		"type":                           ev.Type,
+	}
+}
+
+// Annotations that mark the default StorageClass (the beta one is still honoured upstream).
+const (
+	defaultStorageClassAnnotation     = "storageclass.kubernetes.io/is-default-class"
+	betaDefaultStorageClassAnnotation = "storageclass.beta.kubernetes.io/is-default-class"
+)
+
+// IsDefaultStorageClass reports whether class is marked as the default.
+func IsDefaultStorageClass(class *storagev1.StorageClass) bool {
+	return class.Annotations[defaultStorageClassAnnotation] == "true" || class.Annotations[betaDefaultStorageClassAnnotation] == "true"
+}
+
+// prepareClaim gives a claim without storageClassName the default StorageClass (the newest
+// when several are marked), as upstream's DefaultStorageClass admission does. An explicit
+// "" means "no class" and is kept.
+func prepareClaim(ctx context.Context, r *Registry, obj runtime.Object) error {
+	pvc := obj.(*corev1.PersistentVolumeClaim)
+	pvc.Status = corev1.PersistentVolumeClaimStatus{Phase: corev1.ClaimPending}
+	if pvc.Spec.StorageClassName != nil {
+		return nil
+	}
+	classes, err := r.store.List(ctx, "/registry/storage.k8s.io/storageclasses/", storage.ListOptions{}, func() runtime.Object { return &storagev1.StorageClass{} })
+	if err != nil {
+		return apierrors.NewInternalError(err)
+	}
+	var chosen *storagev1.StorageClass
+	for _, o := range classes.Items {
+		c := o.(*storagev1.StorageClass)
+		if !IsDefaultStorageClass(c) {
+			continue
+		}
+		if chosen == nil || c.CreationTimestamp.After(chosen.CreationTimestamp.Time) ||
+			(c.CreationTimestamp.Equal(&chosen.CreationTimestamp) && c.Name < chosen.Name) {
+			chosen = c
+		}
+	}
+	if chosen != nil {
+		name := chosen.Name
+		pvc.Spec.StorageClassName = &name
+	}
+	return nil
+}
