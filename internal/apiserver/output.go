@@ -24,10 +24,12 @@ const (
 	contentTypeTable = "application/json;as=Table;v=v1;g=meta.k8s.io"
 )
 
-// outputFormat is what the client asked for in Accept: plain objects, or server-side tables
-// (with includeObject None, Metadata or Object for the rows).
+// outputFormat is what the client asked for in Accept: plain objects, server-side tables
+// (with includeObject None, Metadata or Object for the rows), or metadata only
+// (PartialObjectMetadata, what client-go's metadata client and informers ask for).
 type outputFormat struct {
 	table         bool
+	metadataOnly  bool
 	includeObject metav1.IncludeObjectPolicy
 }
 
@@ -52,6 +54,10 @@ func negotiate(r *http.Request) outputFormat {
 			f.table = true
 			break
 		}
+		if mediaType == "application/json" && (as == "PartialObjectMetadata" || as == "PartialObjectMetadataList") && g == "meta.k8s.io" && (v == "v1" || v == "v1beta1") {
+			f.metadataOnly = true
+			break
+		}
 		if as == "" && (mediaType == "application/json" || mediaType == "*/*" || strings.HasPrefix(mediaType, "application/vnd.kubernetes.protobuf")) {
 			break
 		}
@@ -69,6 +75,46 @@ func encode(obj runtime.Object) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// toPartial reduces obj (an object or a list) to its metadata.
+func toPartial(obj runtime.Object) (runtime.Object, error) {
+	if meta.IsListType(obj) {
+		items, err := meta.ExtractList(obj)
+		if err != nil {
+			return nil, err
+		}
+		lm, err := meta.ListAccessor(obj)
+		if err != nil {
+			return nil, err
+		}
+		list := &metav1.PartialObjectMetadataList{
+			TypeMeta: metav1.TypeMeta{APIVersion: "meta.k8s.io/v1", Kind: "PartialObjectMetadataList"},
+			ListMeta: metav1.ListMeta{ResourceVersion: lm.GetResourceVersion(), Continue: lm.GetContinue(), RemainingItemCount: lm.GetRemainingItemCount()},
+			Items:    make([]metav1.PartialObjectMetadata, 0, len(items)),
+		}
+		for _, item := range items {
+			p, err := partialOf(item)
+			if err != nil {
+				return nil, err
+			}
+			p.TypeMeta = metav1.TypeMeta{}
+			list.Items = append(list.Items, *p)
+		}
+		return list, nil
+	}
+	return partialOf(obj)
+}
+
+func partialOf(obj runtime.Object) (*metav1.PartialObjectMetadata, error) {
+	om, ok := obj.(metav1.ObjectMetaAccessor)
+	if !ok {
+		return nil, fmt.Errorf("%T has no object metadata", obj)
+	}
+	return &metav1.PartialObjectMetadata{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "meta.k8s.io/v1", Kind: "PartialObjectMetadata"},
+		ObjectMeta: *om.GetObjectMeta().(*metav1.ObjectMeta),
+	}, nil
 }
 
 // toTable renders obj (an object or a list) as a metav1.Table, its rows carrying the object as
@@ -94,13 +140,9 @@ func toTable(obj runtime.Object, include metav1.IncludeObjectPolicy, now nowFunc
 			if item == nil {
 				continue
 			}
-			om, ok := item.(metav1.ObjectMetaAccessor)
-			if !ok {
-				return nil, fmt.Errorf("%T has no object metadata", item)
-			}
-			partial := &metav1.PartialObjectMetadata{
-				TypeMeta:   metav1.TypeMeta{APIVersion: "meta.k8s.io/v1", Kind: "PartialObjectMetadata"},
-				ObjectMeta: *om.GetObjectMeta().(*metav1.ObjectMeta),
+			partial, err := partialOf(item)
+			if err != nil {
+				return nil, err
 			}
 			row.Object = runtime.RawExtension{Object: partial}
 		}
@@ -119,14 +161,12 @@ func toTable(obj runtime.Object, include metav1.IncludeObjectPolicy, now nowFunc
 // writeObject answers with obj in the negotiated format.
 func (s *Server) writeObject(w http.ResponseWriter, r *http.Request, code int, obj runtime.Object) {
 	contentType := contentTypeJSON
-	if f := negotiate(r); f.table {
-		if _, isStatus := obj.(*metav1.Status); !isStatus {
-			table, err := toTable(obj, f.includeObject, s.now)
-			if err != nil {
-				s.writeError(w, r, apierrors.NewInternalError(err))
-				return
-			}
-			obj, contentType = table, contentTypeTable
+	if _, isStatus := obj.(*metav1.Status); !isStatus {
+		var err error
+		obj, contentType, err = s.render(negotiate(r), obj)
+		if err != nil {
+			s.writeError(w, r, apierrors.NewInternalError(err))
+			return
 		}
 	}
 	data, err := encode(obj)
@@ -139,6 +179,19 @@ func (s *Server) writeObject(w http.ResponseWriter, r *http.Request, code int, o
 	if r.Method != http.MethodHead {
 		w.Write(data)
 	}
+}
+
+// render converts obj to the negotiated form and names its content type.
+func (s *Server) render(f outputFormat, obj runtime.Object) (runtime.Object, string, error) {
+	switch {
+	case f.table:
+		table, err := toTable(obj, f.includeObject, s.now)
+		return table, contentTypeTable, err
+	case f.metadataOnly:
+		p, err := toPartial(obj)
+		return p, contentTypeJSON, err
+	}
+	return obj, contentTypeJSON, nil
 }
 
 // writeError answers with the Status for err.

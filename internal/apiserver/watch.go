@@ -10,6 +10,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 
 	"ordinal.dev/ordinal/internal/registry"
@@ -76,16 +77,19 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, res *registry.Res
 				return
 			}
 			obj := ev.Object
-			if format.table && ev.Type != watch.Error && ev.Type != watch.Bookmark {
-				table, err := toTable(obj, format.includeObject, s.now)
+			if ev.Type != watch.Error && (ev.Type != watch.Bookmark || format.metadataOnly) {
+				rendered, _, err := s.render(format, obj)
 				if err != nil {
 					return
 				}
-				if !firstTable {
-					table.ColumnDefinitions = nil
+				if table, ok := rendered.(*metav1.Table); ok {
+					// kubectl prints the header from the list; later rows need no columns.
+					if !firstTable {
+						table.ColumnDefinitions = nil
+					}
+					firstTable = false
 				}
-				firstTable = false
-				obj = table
+				obj = rendered
 			}
 			data, err := encode(obj)
 			if err != nil {

@@ -41,6 +41,11 @@ func (r *Registry) Delete(ctx context.Context, res *Resource, ns, name string, o
 		if err := checkPreconditions(res, name, cur, opts.Preconditions); err != nil {
 			return DeleteResult{}, err
 		}
+		if res.AdmitDelete != nil {
+			if err := res.AdmitDelete(cur); err != nil {
+				return DeleteResult{}, err
+			}
+		}
 		obj, removeNow := r.planDeletion(res, cur, opts)
 		if dryRun {
 			return DeleteResult{Object: obj, Removed: removeNow}, nil

@@ -2,8 +2,10 @@ package registry
 
 import (
 	"context"
+	"errors"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 )
@@ -39,6 +41,17 @@ func keepNamespaceFinalizers(obj, old runtime.Object) {
 	ns := obj.(*corev1.Namespace)
 	ns.Spec.Finalizers = old.(*corev1.Namespace).Spec.Finalizers
 	setNamespaceNameLabel(ns)
+}
+
+// immortalNamespaces cannot be deleted, as upstream's NamespaceLifecycle admission says.
+var immortalNamespaces = map[string]bool{"default": true, "kube-system": true, "kube-public": true}
+
+func admitNamespaceDeletion(obj runtime.Object) error {
+	ns := obj.(*corev1.Namespace)
+	if immortalNamespaces[ns.Name] {
+		return apierrors.NewForbidden(corev1.Resource("namespaces"), ns.Name, errors.New("this namespace may not be deleted"))
+	}
+	return nil
 }
 
 func beginNamespaceDeletion(obj runtime.Object) {

@@ -56,6 +56,8 @@ type Resource struct {
 	// deletionTimestamp set before the owner of its lifecycle removes it (pods: until the node
 	// agent confirms). ok=false means the object goes at once (subject to finalizers).
 	GracefulDelete func(obj runtime.Object, opts *metav1.DeleteOptions) (grace int64, ok bool)
+	// AdmitDelete may refuse a delete with an API error (system namespaces cannot go).
+	AdmitDelete func(obj runtime.Object) error
 	// BeginDelete adjusts an object that is entering deletion (namespaces: phase Terminating).
 	BeginDelete func(obj runtime.Object)
 	// ReadyToRemove reports whether a deleting object may leave storage; by default when it

@@ -20,7 +20,7 @@ func All() []*Resource {
 		{Name: "namespaces", Singular: "namespace", Kind: "Namespace", ShortNames: []string{"ns"},
 			New: func() runtime.Object { return &corev1.Namespace{} }, NewList: func() runtime.Object { return &corev1.NamespaceList{} },
 			Status: true, Fields: namespaceFields, PrepareForCreate: prepareNamespace, PrepareForUpdate: keepNamespaceFinalizers,
-			BeginDelete: beginNamespaceDeletion, ReadyToRemove: namespaceReadyToRemove},
+			AdmitDelete: admitNamespaceDeletion, BeginDelete: beginNamespaceDeletion, ReadyToRemove: namespaceReadyToRemove},
 		{Name: "pods", Singular: "pod", Kind: "Pod", ShortNames: []string{"po"}, Categories: []string{"all"}, Namespaced: true,
 			New: func() runtime.Object { return &corev1.Pod{} }, NewList: func() runtime.Object { return &corev1.PodList{} },
 			Status: true, Fields: podFields, PrepareForCreate: preparePod, GracefulDelete: podGracefulDelete},
