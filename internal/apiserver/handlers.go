@@ -283,7 +283,8 @@ func deleteOptions(r *http.Request) (*metav1.DeleteOptions, error) {
 	}
 	if o := q.Get("orphanDependents"); o != "" {
 		b := isTrue(o)
-		opts.OrphanDependents = &b //nolint:staticcheck // still part of the API
+		//lint:ignore SA1019 orphanDependents is deprecated but still part of the API.
+		opts.OrphanDependents = &b
 	}
 	if len(q["dryRun"]) > 0 {
 		opts.DryRun = q["dryRun"]

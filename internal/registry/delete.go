@@ -94,9 +94,11 @@ func checkPreconditions(res *Resource, name string, obj runtime.Object, p *metav
 	}
 	acc := accessor(obj)
 	if p.UID != nil && *p.UID != acc.GetUID() {
+		//lint:ignore ST1005 upstream's wording, which clients match.
 		return apierrors.NewConflict(res.GroupResource(), name, fmt.Errorf("Precondition failed: UID in precondition: %v, UID in object meta: %v", *p.UID, acc.GetUID()))
 	}
 	if p.ResourceVersion != nil && *p.ResourceVersion != acc.GetResourceVersion() {
+		//lint:ignore ST1005 upstream's wording, which clients match.
 		return apierrors.NewConflict(res.GroupResource(), name, fmt.Errorf("Precondition failed: ResourceVersion in precondition: %v, ResourceVersion in object meta: %v", *p.ResourceVersion, acc.GetResourceVersion()))
 	}
 	return nil
@@ -146,9 +148,9 @@ func propagation(res *Resource, opts *metav1.DeleteOptions) metav1.DeletionPropa
 	if opts.PropagationPolicy != nil {
 		return *opts.PropagationPolicy
 	}
-	//nolint:staticcheck // orphanDependents is deprecated but still honoured, as upstream.
-	if opts.OrphanDependents != nil {
-		if *opts.OrphanDependents {
+	//lint:ignore SA1019 orphanDependents is deprecated but still honoured, as upstream.
+	if orphan := opts.OrphanDependents; orphan != nil {
+		if *orphan {
 			return metav1.DeletePropagationOrphan
 		}
 		return metav1.DeletePropagationBackground

@@ -130,6 +130,7 @@ func (r *Registry) BindPod(ctx context.Context, ns, name string, binding *corev1
 		}
 		pod := cur.(*corev1.Pod)
 		if uid := binding.UID; uid != "" && uid != pod.UID {
+			//lint:ignore ST1005 upstream's wording, which clients match.
 			return nil, apierrors.NewConflict(res.GroupResource(), name, fmt.Errorf("Precondition failed: UID in precondition: %v, UID in object meta: %v", uid, pod.UID))
 		}
 		if pod.DeletionTimestamp != nil {

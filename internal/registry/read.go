@@ -112,11 +112,7 @@ func (r *Registry) List(ctx context.Context, res *Resource, ns string, opts List
 		return nil, apiError(res, "", err)
 	}
 	list := res.NewList()
-	items := make([]runtime.Object, len(result.Items))
-	for i, o := range result.Items {
-		items[i] = o
-	}
-	if err := meta.SetList(list, items); err != nil {
+	if err := meta.SetList(list, result.Items); err != nil {
 		return nil, apierrors.NewInternalError(err)
 	}
 	lm, err := meta.ListAccessor(list)

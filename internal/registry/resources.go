@@ -26,7 +26,7 @@ func All() []*Resource {
 			Status: true, Fields: podFields, PrepareForCreate: preparePod, GracefulDelete: podGracefulDelete},
 		{Name: "services", Singular: "service", Kind: "Service", ShortNames: []string{"svc"}, Categories: []string{"all"}, Namespaced: true,
 			New: func() runtime.Object { return &corev1.Service{} }, NewList: func() runtime.Object { return &corev1.ServiceList{} },
-			Status: true, PrepareForCreate: prepareService, PrepareForUpdate: keepServiceAllocations,
+			Status: true, Fields: serviceFields, PrepareForCreate: prepareService, PrepareForUpdate: keepServiceAllocations,
 			AfterCreateFailed: releaseServiceIP, AfterDelete: releaseServiceIP},
 		{Name: "endpoints", Singular: "endpoints", Kind: "Endpoints", ShortNames: []string{"ep"}, Namespaced: true,
 			New: func() runtime.Object { return &corev1.Endpoints{} }, NewList: func() runtime.Object { return &corev1.EndpointsList{} }},

@@ -8,9 +8,15 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
+
+func serviceFields(obj runtime.Object) fields.Set {
+	svc := obj.(*corev1.Service)
+	return fields.Set{"spec.clusterIP": svc.Spec.ClusterIP, "spec.type": string(svc.Spec.Type)}
+}
 
 // prepareService allocates the cluster IP (unless headless or ExternalName) and the node
 // ports a Service needs, and fills in its IP family fields, as upstream's service REST does.

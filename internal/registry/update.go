@@ -99,9 +99,10 @@ func (r *Registry) prepareForUpdate(res *Resource, sub string, obj, old runtime.
 	acc, oldAcc := accessor(obj), accessor(old)
 	name := oldAcc.GetName()
 	if rv := acc.GetResourceVersion(); rv != "" && rv != oldAcc.GetResourceVersion() {
-		return apierrors.NewConflict(res.GroupResource(), name, fmt.Errorf(registryConflictMsg))
+		return apierrors.NewConflict(res.GroupResource(), name, errConflict)
 	}
 	if uid := acc.GetUID(); uid != "" && uid != oldAcc.GetUID() {
+		//lint:ignore ST1005 upstream's wording, which clients match.
 		return apierrors.NewConflict(res.GroupResource(), name, fmt.Errorf("Precondition failed: UID in precondition: %v, UID in object meta: %v", uid, oldAcc.GetUID()))
 	}
 	if acc.GetName() != name {
