@@ -1,7 +1,6 @@
 package apiserver
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
@@ -15,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes/scheme"
 
 	"ordinal.dev/ordinal/internal/registry"
 )
@@ -265,7 +265,7 @@ func deleteOptions(r *http.Request) (*metav1.DeleteOptions, error) {
 		return nil, err
 	}
 	if len(strings.TrimSpace(string(body))) > 0 {
-		if err := json.Unmarshal(body, opts); err != nil {
+		if err := decodeInto(body, opts); err != nil {
 			return nil, apierrors.NewBadRequest(fmt.Sprintf("error decoding DeleteOptions: %v", err))
 		}
 	}
@@ -363,7 +363,7 @@ func (s *Server) scale(w http.ResponseWriter, r *http.Request, res *registry.Res
 		var body []byte
 		if body, err = readBody(r); err == nil {
 			in := &autoscalingv1.Scale{}
-			if err = json.Unmarshal(body, in); err != nil {
+			if err = decodeInto(body, in); err != nil {
 				err = apierrors.NewBadRequest(err.Error())
 			} else {
 				scale, err = s.reg.UpdateScale(ctx, res, info.Namespace, info.Name, in, dry)
@@ -391,7 +391,7 @@ func (s *Server) bind(w http.ResponseWriter, r *http.Request, info requestInfo) 
 		return
 	}
 	binding := &corev1.Binding{}
-	if err := json.Unmarshal(body, binding); err != nil {
+	if err := decodeInto(body, binding); err != nil {
 		s.writeError(w, r, apierrors.NewBadRequest(err.Error()))
 		return
 	}
@@ -413,7 +413,7 @@ func (s *Server) finalize(w http.ResponseWriter, r *http.Request, info requestIn
 		return
 	}
 	ns := &corev1.Namespace{}
-	if err := json.Unmarshal(body, ns); err != nil {
+	if err := decodeInto(body, ns); err != nil {
 		s.writeError(w, r, apierrors.NewBadRequest(err.Error()))
 		return
 	}
@@ -423,6 +423,13 @@ func (s *Server) finalize(w http.ResponseWriter, r *http.Request, info requestIn
 		return
 	}
 	s.writeObject(w, r, http.StatusOK, out)
+}
+
+// decodeInto decodes a body of any of the media types clients send (client-go's typed
+// clients send protobuf, kubectl JSON) into a typed object such as DeleteOptions or Binding.
+func decodeInto(body []byte, into runtime.Object) error {
+	_, _, err := scheme.Codecs.UniversalDeserializer().Decode(body, nil, into)
+	return err
 }
 
 func metaUID(obj runtime.Object) types.UID {

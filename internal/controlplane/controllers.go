@@ -7,6 +7,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 
+	"ordinal.dev/ordinal/internal/controller/garbagecollector"
 	"ordinal.dev/ordinal/internal/controller/namespace"
 )
 
@@ -18,11 +19,21 @@ func (cp *ControlPlane) startControllers(ctx context.Context, client kubernetes.
 	}
 	factory := informers.NewSharedInformerFactory(client, 0)
 	ns := namespace.New(client, md, factory.Core().V1().Namespaces(), namespace.NamespacedResources(client))
+	gc, err := garbagecollector.New(md, client.Discovery())
+	if err != nil {
+		return err
+	}
 	factory.Start(ctx.Done())
+	cp.run(func() { ns.Run(ctx, 2) })
+	cp.run(func() { gc.Run(ctx, 5) })
+	return nil
+}
+
+// run starts fn in a goroutine that Stop waits for.
+func (cp *ControlPlane) run(fn func()) {
 	cp.wg.Add(1)
 	go func() {
 		defer cp.wg.Done()
-		ns.Run(ctx, 2)
+		fn()
 	}()
-	return nil
 }

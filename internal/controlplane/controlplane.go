@@ -201,7 +201,7 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 		cancel()
 		return nil, err
 	}
-	step("controllers", "namespace")
+	step("controllers", "namespace, garbage collector")
 	cp.ready.Store(true)
 	ok = true
 	return cp, nil
