@@ -3,15 +3,30 @@ GO      ?= go
 BIN     := bin/ordinal
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 ARGS    ?=
+# DATA_DIR picks the cluster's data dir for `make run` (default: ordinal's own default).
+DATA_DIR ?=
+DATA_DIR_FLAG := $(if $(DATA_DIR),--data-dir $(DATA_DIR))
+# Debian packages the runtime and the tests use.
+HOST_PACKAGES := busybox-static
 
-.PHONY: build run test test-short bench lint clean
+.PHONY: build run host-packages test test-short bench lint clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/ordinal
 
-# Starts a single-machine cluster in the foreground; Ctrl-C stops it.
-run: build
-	./$(BIN) up $(ARGS)
+# Installs what is missing, loads a busybox image built from Debian's busybox-static (so the
+# examples need no registry), and starts a single-machine cluster in the foreground; Ctrl-C
+# stops it.
+run: build bin/busybox.tar
+	./$(BIN) image import $(DATA_DIR_FLAG) bin/busybox.tar
+	./$(BIN) up $(DATA_DIR_FLAG) $(ARGS)
+
+host-packages:
+	./hack/host-packages.sh $(HOST_PACKAGES)
+
+bin/busybox.tar: host-packages
+	@mkdir -p bin
+	$(GO) run ./hack/busybox-image -o $@
 
 # Unit, integration and end-to-end tests (the e2e tests drive bin/ordinal with the real kubectl).
 test:

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	volumectl "ordinal.dev/ordinal/internal/controller/volume"
 	"ordinal.dev/ordinal/internal/registry"
 )
 
@@ -26,6 +27,11 @@ func bootstrap(ctx context.Context, reg *registry.Registry) error {
 	}
 	// The "kubernetes" Service names the apiserver inside the cluster, at the first address
 	// of the service range, as upstream.
+	// The default StorageClass is created once; a user who later unmarks it as default
+	// keeps that choice across restarts.
+	if err := ensure(ctx, reg, "storage.k8s.io", "storageclasses", "", volumectl.DefaultStorageClass()); err != nil {
+		return err
+	}
 	first := firstServiceIP(reg.ServiceIPs.CIDR())
 	return ensure(ctx, reg, "", "services", metav1.NamespaceDefault, &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: "kubernetes", Labels: map[string]string{"component": "apiserver", "provider": "kubernetes"}},

@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"context"
+	"slices"
 
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
@@ -9,6 +10,7 @@ import (
 
 	"ordinal.dev/ordinal/internal/controller/garbagecollector"
 	"ordinal.dev/ordinal/internal/controller/namespace"
+	volumectl "ordinal.dev/ordinal/internal/controller/volume"
 )
 
 // startControllers runs the controllers against the API, as clients like any other.
@@ -23,7 +25,9 @@ func (cp *ControlPlane) startControllers(ctx context.Context, client kubernetes.
 	if err != nil {
 		return err
 	}
+	volumes := volumectl.New(client, factory, volumectl.Options{LocalPathRoot: cp.VolumeDir})
 	factory.Start(ctx.Done())
+	cp.run(func() { volumes.Run(ctx) })
 	cp.run(func() { ns.Run(ctx, 2) })
 	cp.run(func() { gc.Run(ctx, 5) })
 	return nil
@@ -36,4 +40,8 @@ func (cp *ControlPlane) run(fn func()) {
 		defer cp.wg.Done()
 		fn()
 	}()
+}
+
+func (cp *ControlPlane) enabled(controller string) bool {
+	return !slices.Contains(cp.opts.DisableControllers, controller)
 }

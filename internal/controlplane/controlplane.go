@@ -38,6 +38,12 @@ type Options struct {
 	EtcdEndpoints []string
 	// ServiceCIDR is the range of service cluster IPs.
 	ServiceCIDR string
+	// VolumeDir is where nodes keep local-path volumes (default <data-dir>/volumes); it must be
+	// the same path on every node.
+	VolumeDir string
+	// DisableControllers names built-in controllers not to run ("namespace",
+	// "garbagecollector", "volume", ...); tests that drive one themselves use it.
+	DisableControllers []string
 	// CompactionInterval is how often etcd is compacted (0: 5 minutes).
 	CompactionInterval time.Duration
 	// Progress receives one line per component as it comes up (nil: discarded).
@@ -49,6 +55,7 @@ type ControlPlane struct {
 	opts       Options
 	Kubeconfig string
 	Server     string // https://host:port
+	VolumeDir  string
 	RestConfig *rest.Config
 	Registry   *registry.Registry
 
@@ -78,7 +85,7 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 	}
 	begin := time.Now()
 	step := func(component, detail string) {
-		fmt.Fprintf(progress, "%-12s %-48s %6.0fms\n", component, detail, float64(time.Since(begin).Microseconds())/1000)
+		fmt.Fprintf(progress, "%-12s %-52s %6.0fms\n", component, detail, float64(time.Since(begin).Microseconds())/1000)
 	}
 	_, serviceCIDR, err := net.ParseCIDR(opts.ServiceCIDR)
 	if err != nil || serviceCIDR.IP.To4() == nil {
@@ -92,7 +99,10 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot listen on %s: %w (is another ordinal or apiserver running? choose another address with --listen)", opts.Listen, err)
 	}
-	cp := &ControlPlane{opts: opts, serveErr: make(chan error, 1)}
+	cp := &ControlPlane{opts: opts, serveErr: make(chan error, 1), VolumeDir: opts.VolumeDir}
+	if cp.VolumeDir == "" {
+		cp.VolumeDir = filepath.Join(opts.DataDir, "volumes")
+	}
 	ok := false
 	defer func() {
 		if !ok {
@@ -186,7 +196,7 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 		cancel()
 		return nil, fmt.Errorf("creating the initial objects: %w", err)
 	}
-	step("bootstrap", "namespaces and the kubernetes service")
+	step("bootstrap", "namespaces, default StorageClass, kubernetes service")
 	cp.wg.Add(1)
 	go func() {
 		defer cp.wg.Done()
@@ -201,7 +211,7 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 		cancel()
 		return nil, err
 	}
-	step("controllers", "namespace, garbage collector")
+	step("controllers", "namespace, garbage collector, volumes")
 	cp.ready.Store(true)
 	ok = true
 	return cp, nil

@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -78,4 +79,22 @@ func prepareClaim(ctx context.Context, r *Registry, obj runtime.Object) error {
 		pvc.Spec.StorageClassName = &name
 	}
 	return nil
+}
+
+// preparePersistentVolume starts a new volume in phase Pending with its transition time, as
+// upstream's registry does (PersistentVolumeLastPhaseTransitionTime, GA in 1.31).
+func preparePersistentVolume(_ context.Context, r *Registry, obj runtime.Object) error {
+	pv := obj.(*corev1.PersistentVolume)
+	now := metav1.NewTime(r.Now().Truncate(1e9))
+	pv.Status = corev1.PersistentVolumeStatus{Phase: corev1.VolumePending, LastPhaseTransitionTime: &now}
+	return nil
+}
+
+// stampVolumePhaseTransition records when a status write changes the volume's phase.
+func stampVolumePhaseTransition(obj, old runtime.Object) {
+	pv, prev := obj.(*corev1.PersistentVolume), old.(*corev1.PersistentVolume)
+	if pv.Status.Phase != prev.Status.Phase && (pv.Status.LastPhaseTransitionTime == nil || pv.Status.LastPhaseTransitionTime.Equal(prev.Status.LastPhaseTransitionTime)) {
+		now := metav1.Now().Rfc3339Copy()
+		pv.Status.LastPhaseTransitionTime = &now
+	}
 }

@@ -42,7 +42,7 @@ func All() []*Resource {
 			Status: true, PrepareForCreate: prepareClaim},
 		{Name: "persistentvolumes", Singular: "persistentvolume", Kind: "PersistentVolume", ShortNames: []string{"pv"},
 			New: func() runtime.Object { return &corev1.PersistentVolume{} }, NewList: func() runtime.Object { return &corev1.PersistentVolumeList{} },
-			Status: true},
+			Status: true, PrepareForCreate: preparePersistentVolume, PrepareForStatusUpdate: stampVolumePhaseTransition},
 		{Name: "nodes", Singular: "node", Kind: "Node", ShortNames: []string{"no"},
 			New: func() runtime.Object { return &corev1.Node{} }, NewList: func() runtime.Object { return &corev1.NodeList{} },
 			Status: true, KeepStatusOnCreate: true, Fields: nodeFields},

@@ -1,0 +1,96 @@
+package volume
+
+import (
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
+)
+
+func TestPrepareLocalVolume(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	root := filepath.Join(t.TempDir(), "volumes")
+	pv := localPV("pvc-1", root, "n", phase(corev1.VolumeBound))
+	path, err := PrepareLocalVolume(root, pv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if path != filepath.Join(root, "pvc-1") {
+		t.Fatalf("path %q", path)
+	}
+	info, err := os.Stat(path)
+	if err != nil || !info.IsDir() || info.Mode().Perm() != 0o777 {
+		t.Fatalf("stat %v, %v", info, err)
+	}
+	must(t, os.WriteFile(filepath.Join(path, "kept"), []byte("x"), 0o644))
+	if _, err := PrepareLocalVolume(root, pv); err != nil {
+		t.Fatalf("second prepare: %v", err)
+	}
+	if !exists(filepath.Join(path, "kept")) {
+		t.Fatal("second prepare lost data")
+	}
+}
+
+func TestPrepareLocalVolumeRefuses(t *testing.T) {
+	t.Run("a path outside root", func(t *testing.T) {
+		root, elsewhere := t.TempDir(), t.TempDir()
+		if _, err := PrepareLocalVolume(root, localPV("pvc-1", elsewhere, "n")); err == nil {
+			t.Fatal("accepted")
+		}
+		if exists(filepath.Join(elsewhere, "pvc-1")) {
+			t.Fatal("created a directory outside root")
+		}
+	})
+	t.Run("a volume directory replaced by a symlink", func(t *testing.T) {
+		root, elsewhere := t.TempDir(), t.TempDir()
+		must(t, os.Symlink(elsewhere, filepath.Join(root, "pvc-1")))
+		if _, err := PrepareLocalVolume(root, localPV("pvc-1", root, "n")); err == nil {
+			t.Fatal("accepted a symlink")
+		}
+	})
+}
+
+func TestPrepareHostPathVolume(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	must(t, os.WriteFile(file, nil, 0o644))
+	hostPath := func(path string, typ corev1.HostPathType) *corev1.PersistentVolume {
+		pv := &corev1.PersistentVolume{}
+		pv.Name = "static"
+		pv.Spec.HostPath = &corev1.HostPathVolumeSource{Path: path, Type: ptr.To(typ)}
+		return pv
+	}
+	tests := []struct {
+		name    string
+		pv      *corev1.PersistentVolume
+		wantErr bool
+	}{
+		{"DirectoryOrCreate makes the directory", hostPath(filepath.Join(dir, "new", "sub"), corev1.HostPathDirectoryOrCreate), false},
+		{"Directory that exists", hostPath(dir, corev1.HostPathDirectory), false},
+		{"Directory that is missing", hostPath(filepath.Join(dir, "missing"), corev1.HostPathDirectory), true},
+		{"Directory that is a file", hostPath(file, corev1.HostPathDirectory), true},
+		{"File", hostPath(file, corev1.HostPathFile), false},
+		{"FileOrCreate makes the file", hostPath(filepath.Join(dir, "made"), corev1.HostPathFileOrCreate), false},
+		{"Socket that is a file", hostPath(file, corev1.HostPathSocket), true},
+		{"no type, no check", hostPath(filepath.Join(dir, "anything"), corev1.HostPathUnset), false},
+		{"local volume that exists", &corev1.PersistentVolume{Spec: corev1.PersistentVolumeSpec{PersistentVolumeSource: corev1.PersistentVolumeSource{
+			Local: &corev1.LocalVolumeSource{Path: dir}}}}, false},
+		{"nfs is not supported", &corev1.PersistentVolume{Spec: corev1.PersistentVolumeSpec{PersistentVolumeSource: corev1.PersistentVolumeSource{
+			NFS: &corev1.NFSVolumeSource{Server: "x", Path: "/"}}}}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path, err := PrepareLocalVolume("/unused", tt.pv)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("error %v, want error %v", err, tt.wantErr)
+			}
+			if err == nil && tt.pv.Spec.HostPath != nil && *tt.pv.Spec.HostPath.Type != corev1.HostPathUnset && !exists(path) {
+				t.Fatalf("%s does not exist", path)
+			}
+		})
+	}
+}
