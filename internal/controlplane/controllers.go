@@ -8,8 +8,10 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 
+	"ordinal.dev/ordinal/internal/controller/deployment"
 	"ordinal.dev/ordinal/internal/controller/garbagecollector"
 	"ordinal.dev/ordinal/internal/controller/namespace"
+	"ordinal.dev/ordinal/internal/controller/replicaset"
 	volumectl "ordinal.dev/ordinal/internal/controller/volume"
 )
 
@@ -20,16 +22,46 @@ func (cp *ControlPlane) startControllers(ctx context.Context, client kubernetes.
 		return err
 	}
 	factory := informers.NewSharedInformerFactory(client, 0)
-	ns := namespace.New(client, md, factory.Core().V1().Namespaces(), namespace.NamespacedResources(client))
-	gc, err := garbagecollector.New(md, client.Discovery())
-	if err != nil {
-		return err
+	var runs []func()
+	if cp.enabled("namespace") {
+		ns := namespace.New(client, md, factory.Core().V1().Namespaces(), namespace.NamespacedResources(client))
+		runs = append(runs, func() { ns.Run(ctx, 2) })
 	}
-	volumes := volumectl.New(client, factory, volumectl.Options{LocalPathRoot: cp.VolumeDir})
+	if cp.enabled("garbagecollector") {
+		gc, err := garbagecollector.New(md, client.Discovery())
+		if err != nil {
+			return err
+		}
+		runs = append(runs, func() { gc.Run(ctx, 5) })
+	}
+	if cp.enabled("replicaset") {
+		rsc, err := replicaset.New(client, factory.Apps().V1().ReplicaSets(), factory.Core().V1().Pods())
+		if err != nil {
+			return err
+		}
+		rcm, err := replicaset.NewReplicationManager(client, factory.Core().V1().ReplicationControllers(), factory.Core().V1().Pods())
+		if err != nil {
+			return err
+		}
+		runs = append(runs, func() { rsc.Run(ctx, 5) }, func() { rcm.Run(ctx, 5) })
+	}
+	if cp.enabled("deployment") {
+		dc, err := deployment.New(client, factory.Apps().V1().Deployments(), factory.Apps().V1().ReplicaSets(), factory.Core().V1().Pods())
+		if err != nil {
+			return err
+		}
+		runs = append(runs, func() { dc.Run(ctx, 5) })
+	}
+	if cp.enabled("volume") {
+		volumes := volumectl.New(client, factory, volumectl.Options{LocalPathRoot: cp.VolumeDir})
+		runs = append(runs, func() { volumes.Run(ctx) })
+	}
+	// The constructors above register their informers (and indexers, which must be added
+	// before an informer runs); start them all once every controller is known.
 	factory.Start(ctx.Done())
-	cp.run(func() { volumes.Run(ctx) })
-	cp.run(func() { ns.Run(ctx, 2) })
-	cp.run(func() { gc.Run(ctx, 5) })
+	for _, fn := range runs {
+		cp.run(fn)
+	}
 	return nil
 }
 
@@ -42,6 +74,7 @@ func (cp *ControlPlane) run(fn func()) {
 	}()
 }
 
+// enabled reports whether a built-in controller runs (Options.DisableControllers).
 func (cp *ControlPlane) enabled(controller string) bool {
 	return !slices.Contains(cp.opts.DisableControllers, controller)
 }

@@ -211,7 +211,7 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 		cancel()
 		return nil, err
 	}
-	step("controllers", "namespace, garbage collector, volumes")
+	step("controllers", "namespace, garbage collector, volumes, workloads")
 	cp.ready.Store(true)
 	ok = true
 	return cp, nil

@@ -127,11 +127,11 @@ func (r *Registry) prepareForUpdate(res *Resource, sub string, obj, old runtime.
 		// The caller changed spec.finalizers of a copy of the stored object and nothing else.
 		errs = validation.ValidateUpdate(obj, old)
 	case SubresourceStatus:
-		// A status write changes the status only, as upstream's ResetObjectMetaForStatus.
+		// A status write keeps the spec, labels and owner references, as upstream's status
+		// strategies do; annotations may change (the deployment controller records the
+		// revision on the Deployment through its status write).
 		copyField(obj, old, "Spec")
 		acc.SetLabels(oldAcc.GetLabels())
-		acc.SetAnnotations(oldAcc.GetAnnotations())
-		acc.SetFinalizers(oldAcc.GetFinalizers())
 		acc.SetOwnerReferences(oldAcc.GetOwnerReferences())
 		if res.PrepareForStatusUpdate != nil {
 			res.PrepareForStatusUpdate(obj, old)

@@ -37,7 +37,11 @@ type cluster struct {
 
 func startCluster(t *testing.T) *cluster {
 	t.Helper()
-	cp, err := controlplane.Start(context.Background(), controlplane.Options{DataDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	// The tests build owner graphs by hand; workload controllers would act on them too.
+	cp, err := controlplane.Start(context.Background(), controlplane.Options{
+		DataDir: t.TempDir(), Listen: "127.0.0.1:0",
+		DisableControllers: []string{"replicaset", "deployment", "statefulset", "daemonset", "job", "cronjob"},
+	})
 	if err != nil {
 		t.Fatalf("starting the control plane: %v", err)
 	}
