@@ -8,8 +8,11 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 
+	"ordinal.dev/ordinal/internal/controller/cronjob"
+	"ordinal.dev/ordinal/internal/controller/daemonset"
 	"ordinal.dev/ordinal/internal/controller/deployment"
 	"ordinal.dev/ordinal/internal/controller/garbagecollector"
+	"ordinal.dev/ordinal/internal/controller/job"
 	"ordinal.dev/ordinal/internal/controller/namespace"
 	"ordinal.dev/ordinal/internal/controller/replicaset"
 	volumectl "ordinal.dev/ordinal/internal/controller/volume"
@@ -51,6 +54,19 @@ func (cp *ControlPlane) startControllers(ctx context.Context, client kubernetes.
 			return err
 		}
 		runs = append(runs, func() { dc.Run(ctx, 5) })
+	}
+	if cp.enabled("daemonset") {
+		dsc := daemonset.New(client, factory.Apps().V1().DaemonSets(), factory.Apps().V1().ControllerRevisions(),
+			factory.Core().V1().Pods(), factory.Core().V1().Nodes(), daemonset.Options{})
+		runs = append(runs, func() { dsc.Run(ctx, 2) })
+	}
+	if cp.enabled("job") {
+		jc := job.New(client, factory.Batch().V1().Jobs(), factory.Core().V1().Pods(), job.Options{})
+		runs = append(runs, func() { jc.Run(ctx, 5) })
+	}
+	if cp.enabled("cronjob") {
+		cjc := cronjob.New(client, factory.Batch().V1().CronJobs(), factory.Batch().V1().Jobs(), cronjob.Options{})
+		runs = append(runs, func() { cjc.Run(ctx, 5) })
 	}
 	if cp.enabled("volume") {
 		volumes := volumectl.New(client, factory, volumectl.Options{LocalPathRoot: cp.VolumeDir})
