@@ -15,6 +15,7 @@ import (
 	"ordinal.dev/ordinal/internal/controller/job"
 	"ordinal.dev/ordinal/internal/controller/namespace"
 	"ordinal.dev/ordinal/internal/controller/replicaset"
+	"ordinal.dev/ordinal/internal/controller/serviceaccount"
 	volumectl "ordinal.dev/ordinal/internal/controller/volume"
 )
 
@@ -29,6 +30,10 @@ func (cp *ControlPlane) startControllers(ctx context.Context, client kubernetes.
 	if cp.enabled("namespace") {
 		ns := namespace.New(client, md, factory.Core().V1().Namespaces(), namespace.NamespacedResources(client))
 		runs = append(runs, func() { ns.Run(ctx, 2) })
+	}
+	if cp.enabled("serviceaccount") {
+		sa := serviceaccount.New(client, factory.Core().V1().Namespaces(), factory.Core().V1().ServiceAccounts(), factory.Core().V1().ConfigMaps(), cp.caPEM)
+		runs = append(runs, func() { sa.Run(ctx, 2) })
 	}
 	if cp.enabled("garbagecollector") {
 		gc, err := garbagecollector.New(md, client.Discovery())

@@ -59,6 +59,8 @@ type ControlPlane struct {
 	RestConfig *rest.Config
 	Registry   *registry.Registry
 
+	caPEM    []byte
+
 	embedded *storage.Embedded
 	etcd     *clientv3.Client
 	http     *http.Server
@@ -156,6 +158,7 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 		return nil, fmt.Errorf("writing %s: %w", cp.Kubeconfig, err)
 	}
 	cp.RestConfig = restConfig(cp.Server, pki.CACert, token)
+	cp.caPEM = pki.CACert
 	step("pki", "CA, serving certificate and admin token")
 
 	cp.Registry = registry.New(store, registry.All(), serviceCIDR)

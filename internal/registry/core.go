@@ -98,3 +98,26 @@ func stampVolumePhaseTransition(obj, old runtime.Object) {
 		pv.Status.LastPhaseTransitionTime = &now
 	}
 }
+
+// foldSecretStringData moves stringData into data, as upstream's conversion does: stringData
+// is write-only and never stored or returned.
+func foldSecretStringData(secret *corev1.Secret) {
+	if len(secret.StringData) == 0 {
+		secret.StringData = nil
+		return
+	}
+	if secret.Data == nil {
+		secret.Data = make(map[string][]byte, len(secret.StringData))
+	}
+	for k, v := range secret.StringData {
+		secret.Data[k] = []byte(v)
+	}
+	secret.StringData = nil
+}
+
+func prepareSecret(_ context.Context, _ *Registry, obj runtime.Object) error {
+	foldSecretStringData(obj.(*corev1.Secret))
+	return nil
+}
+
+func prepareSecretUpdate(obj, _ runtime.Object) { foldSecretStringData(obj.(*corev1.Secret)) }

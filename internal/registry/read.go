@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -108,6 +109,9 @@ func (r *Registry) List(ctx context.Context, res *Resource, ns string, opts List
 		sopts.Revision = rev
 	}
 	result, err := r.store.List(ctx, res.prefix(ns), sopts, res.New)
+	if errors.Is(err, storage.ErrExpired) && opts.Continue != "" {
+		return nil, apierrors.NewResourceExpired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.")
+	}
 	if err != nil {
 		return nil, apiError(res, "", err)
 	}

@@ -94,7 +94,7 @@ func apiError(res *Resource, name string, err error) error {
 	case errors.Is(err, storage.ErrConflict):
 		return apierrors.NewConflict(gr, name, errors.New(registryConflictMsg))
 	case errors.Is(err, storage.ErrExpired):
-		return apierrors.NewResourceExpired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.")
+		return apierrors.NewResourceExpired("The resourceVersion for the provided list is too old.")
 	case errors.Is(err, storage.ErrBadContinue):
 		return apierrors.NewBadRequest(err.Error())
 	case errors.Is(err, storage.ErrTooLargeRevision):

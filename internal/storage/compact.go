@@ -23,7 +23,9 @@ func (s *Store) RunCompactor(ctx context.Context, interval time.Duration) {
 		if err != nil {
 			continue
 		}
-		if last > 0 && last < cur {
+		// Compact to the revision seen one interval ago, even when nothing was written
+		// since (then it is the current one): history older than an interval goes.
+		if last > 0 {
 			if _, err := s.client.Compact(ctx, last); err != nil && !isCompacted(err) && ctx.Err() == nil {
 				slog.Warn("etcd compaction failed", "revision", last, "err", err)
 			}
