@@ -59,7 +59,7 @@ type ControlPlane struct {
 	RestConfig *rest.Config
 	Registry   *registry.Registry
 
-	caPEM    []byte
+	caPEM []byte
 
 	embedded *storage.Embedded
 	etcd     *clientv3.Client
