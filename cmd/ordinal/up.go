@@ -19,12 +19,15 @@ type serveOptions struct {
 	listen        string
 	etcdEndpoints string
 	serviceCIDR   string
+	clusterCIDR   string
+	nodes         nodeOptions
 }
 
 func (o *serveOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.dataDir, "data-dir", defaultDataDir(), "directory for the cluster's state (etcd data, certificates, kubeconfig)")
 	cmd.Flags().StringVar(&o.listen, "listen", "127.0.0.1:6443", "address the apiserver listens on")
 	cmd.Flags().StringVar(&o.serviceCIDR, "service-cidr", controlplane.DefaultServiceCIDR, "range of service cluster IPs")
+	cmd.Flags().StringVar(&o.clusterCIDR, "cluster-cidr", controlplane.DefaultClusterCIDR, "range of pod IPs; each node gets a /24 of it")
 }
 
 func upCommand() *cobra.Command {
@@ -38,6 +41,9 @@ func upCommand() *cobra.Command {
 		},
 	}
 	o.addFlags(cmd)
+	cmd.Flags().StringVar(&o.nodes.runtime, "runtime", "sim", "how this machine's node runs pods: sim (simulated containers) or none (no node on this machine)")
+	cmd.Flags().IntVar(&o.nodes.simNodes, "sim-nodes", 0, "number of extra simulated nodes (ordinal-sim-1 ... ordinal-sim-N)")
+	cmd.Flags().DurationVar(&o.nodes.simStartDelay, "sim-start-delay", 0, "how long a simulated container takes to start")
 	return cmd
 }
 
@@ -83,21 +89,37 @@ func serve(ctx context.Context, o *serveOptions) error {
 		Listen:             o.listen,
 		EtcdEndpoints:      endpoints,
 		ServiceCIDR:        o.serviceCIDR,
+		ClusterCIDR:        o.clusterCIDR,
 		CompactionInterval: compaction,
 		Progress:           os.Stdout,
 	})
 	if err != nil {
 		return err
 	}
+	var agents *nodes
+	if o.nodes.runtime != "" || o.nodes.simNodes > 0 {
+		o.nodes.dataDir, o.nodes.volumeDir = o.dataDir, cp.VolumeDir
+		if agents, err = startNodes(ctx, cp.RestConfig, o.nodes); err != nil {
+			cp.Stop()
+			return err
+		}
+		fmt.Printf("%-12s %s\n", "nodes", strings.Join(agents.names, ", "))
+	}
 	fmt.Printf("cluster ready in %dms; kubeconfig: %s\n", time.Since(start).Milliseconds(), cp.Kubeconfig)
 	fmt.Printf("  export KUBECONFIG=%s\n", cp.Kubeconfig)
+	shutdown := func() {
+		if agents != nil {
+			agents.stop()
+		}
+		cp.Stop()
+	}
 	select {
 	case <-ctx.Done():
 	case err := <-cp.Err():
-		cp.Stop()
+		shutdown()
 		return fmt.Errorf("apiserver stopped: %w", err)
 	}
 	fmt.Println("shutting down")
-	cp.Stop()
+	shutdown()
 	return nil
 }

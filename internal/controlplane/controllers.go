@@ -14,6 +14,7 @@ import (
 	"ordinal.dev/ordinal/internal/controller/garbagecollector"
 	"ordinal.dev/ordinal/internal/controller/job"
 	"ordinal.dev/ordinal/internal/controller/namespace"
+	"ordinal.dev/ordinal/internal/controller/nodeipam"
 	"ordinal.dev/ordinal/internal/controller/replicaset"
 	"ordinal.dev/ordinal/internal/controller/serviceaccount"
 	volumectl "ordinal.dev/ordinal/internal/controller/volume"
@@ -72,6 +73,13 @@ func (cp *ControlPlane) startControllers(ctx context.Context, client kubernetes.
 	if cp.enabled("cronjob") {
 		cjc := cronjob.New(client, factory.Batch().V1().CronJobs(), factory.Batch().V1().Jobs(), cronjob.Options{})
 		runs = append(runs, func() { cjc.Run(ctx, 5) })
+	}
+	if cp.enabled("nodeipam") {
+		ipam, err := nodeipam.New(client, factory.Core().V1().Nodes(), nodeipam.Options{ClusterCIDR: cp.opts.ClusterCIDR})
+		if err != nil {
+			return err
+		}
+		runs = append(runs, func() { ipam.Run(ctx) })
 	}
 	if cp.enabled("volume") {
 		volumes := volumectl.New(client, factory, volumectl.Options{LocalPathRoot: cp.VolumeDir})

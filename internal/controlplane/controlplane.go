@@ -38,6 +38,8 @@ type Options struct {
 	EtcdEndpoints []string
 	// ServiceCIDR is the range of service cluster IPs.
 	ServiceCIDR string
+	// ClusterCIDR is the range of pod IPs; nodes get a /24 of it each.
+	ClusterCIDR string
 	// VolumeDir is where nodes keep local-path volumes (default <data-dir>/volumes); it must be
 	// the same path on every node.
 	VolumeDir string
@@ -70,13 +72,19 @@ type ControlPlane struct {
 	serveErr chan error
 }
 
-// DefaultServiceCIDR is where service cluster IPs come from (shared/DESIGN.md).
-const DefaultServiceCIDR = "10.43.0.0/16"
+// Default address ranges (shared/DESIGN.md).
+const (
+	DefaultServiceCIDR = "10.43.0.0/16"
+	DefaultClusterCIDR = "10.42.0.0/16"
+)
 
 // Start brings the control plane up and returns once it serves requests.
 func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 	if opts.ServiceCIDR == "" {
 		opts.ServiceCIDR = DefaultServiceCIDR
+	}
+	if opts.ClusterCIDR == "" {
+		opts.ClusterCIDR = DefaultClusterCIDR
 	}
 	if opts.CompactionInterval == 0 {
 		opts.CompactionInterval = 5 * time.Minute
