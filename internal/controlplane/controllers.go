@@ -17,6 +17,7 @@ import (
 	"ordinal.dev/ordinal/internal/controller/nodeipam"
 	"ordinal.dev/ordinal/internal/controller/replicaset"
 	"ordinal.dev/ordinal/internal/controller/serviceaccount"
+	"ordinal.dev/ordinal/internal/controller/statefulset"
 	volumectl "ordinal.dev/ordinal/internal/controller/volume"
 )
 
@@ -60,6 +61,11 @@ func (cp *ControlPlane) startControllers(ctx context.Context, client kubernetes.
 			return err
 		}
 		runs = append(runs, func() { dc.Run(ctx, 5) })
+	}
+	if cp.enabled("statefulset") {
+		ssc := statefulset.New(client, factory.Apps().V1().StatefulSets(), factory.Core().V1().Pods(),
+			factory.Core().V1().PersistentVolumeClaims(), factory.Apps().V1().ControllerRevisions())
+		runs = append(runs, func() { ssc.Run(ctx, 5) })
 	}
 	if cp.enabled("daemonset") {
 		dsc := daemonset.New(client, factory.Apps().V1().DaemonSets(), factory.Apps().V1().ControllerRevisions(),
