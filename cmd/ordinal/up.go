@@ -20,6 +20,8 @@ type serveOptions struct {
 	etcdEndpoints string
 	serviceCIDR   string
 	clusterCIDR   string
+	clusterDNS    string
+	dnsListen     []string
 	nodes         nodeOptions
 }
 
@@ -28,6 +30,8 @@ func (o *serveOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.listen, "listen", "127.0.0.1:6443", "address the apiserver listens on")
 	cmd.Flags().StringVar(&o.serviceCIDR, "service-cidr", controlplane.DefaultServiceCIDR, "range of service cluster IPs")
 	cmd.Flags().StringVar(&o.clusterCIDR, "cluster-cidr", controlplane.DefaultClusterCIDR, "range of pod IPs; each node gets a /24 of it")
+	cmd.Flags().StringVar(&o.clusterDNS, "cluster-dns", controlplane.DefaultClusterDNS, "cluster IP of the kube-dns Service, the nameserver of pods")
+	cmd.Flags().StringSliceVar(&o.dnsListen, "dns-listen", nil, "addresses (host:port) the cluster DNS server answers on, e.g. 127.0.0.1:10053; none by default")
 }
 
 func upCommand() *cobra.Command {
@@ -90,6 +94,8 @@ func serve(ctx context.Context, o *serveOptions) error {
 		EtcdEndpoints:      endpoints,
 		ServiceCIDR:        o.serviceCIDR,
 		ClusterCIDR:        o.clusterCIDR,
+		ClusterDNS:         o.clusterDNS,
+		DNSListen:          o.dnsListen,
 		CompactionInterval: compaction,
 		Progress:           os.Stdout,
 	})

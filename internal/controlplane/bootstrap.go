@@ -19,7 +19,7 @@ var systemNamespaces = []string{metav1.NamespaceDefault, metav1.NamespaceSystem,
 
 // bootstrap creates the objects a new cluster has; existing ones are left as they are, so it
 // is safe on every start.
-func bootstrap(ctx context.Context, reg *registry.Registry) error {
+func bootstrap(ctx context.Context, reg *registry.Registry, clusterDNS string) error {
 	for _, name := range systemNamespaces {
 		if err := ensure(ctx, reg, "", "namespaces", "", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil {
 			return err
@@ -30,6 +30,20 @@ func bootstrap(ctx context.Context, reg *registry.Registry) error {
 	// The default StorageClass is created once; a user who later unmarks it as default
 	// keeps that choice across restarts.
 	if err := ensure(ctx, reg, "storage.k8s.io", "storageclasses", "", volumectl.DefaultStorageClass()); err != nil {
+		return err
+	}
+	// kube-dns names the cluster DNS server, which pods' resolv.conf points at. It has no
+	// selector: the server runs inside ordinal, not in pods.
+	if err := ensure(ctx, reg, "", "services", metav1.NamespaceSystem, &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "kube-dns", Labels: map[string]string{"k8s-app": "kube-dns", "kubernetes.io/name": "CoreDNS", "kubernetes.io/cluster-service": "true"}},
+		Spec: corev1.ServiceSpec{
+			ClusterIP: clusterDNS,
+			Ports: []corev1.ServicePort{
+				{Name: "dns", Port: 53, Protocol: corev1.ProtocolUDP, TargetPort: intstr.FromInt32(53)},
+				{Name: "dns-tcp", Port: 53, Protocol: corev1.ProtocolTCP, TargetPort: intstr.FromInt32(53)},
+			},
+		},
+	}); err != nil {
 		return err
 	}
 	first := firstServiceIP(reg.ServiceIPs.CIDR())

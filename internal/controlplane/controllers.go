@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 
 	"k8s.io/client-go/informers"
@@ -11,6 +12,8 @@ import (
 	"ordinal.dev/ordinal/internal/controller/cronjob"
 	"ordinal.dev/ordinal/internal/controller/daemonset"
 	"ordinal.dev/ordinal/internal/controller/deployment"
+	"ordinal.dev/ordinal/internal/controller/endpoints"
+	"ordinal.dev/ordinal/internal/controller/endpointslice"
 	"ordinal.dev/ordinal/internal/controller/garbagecollector"
 	"ordinal.dev/ordinal/internal/controller/job"
 	"ordinal.dev/ordinal/internal/controller/namespace"
@@ -19,6 +22,7 @@ import (
 	"ordinal.dev/ordinal/internal/controller/serviceaccount"
 	"ordinal.dev/ordinal/internal/controller/statefulset"
 	volumectl "ordinal.dev/ordinal/internal/controller/volume"
+	"ordinal.dev/ordinal/internal/network/dns"
 )
 
 // startControllers runs the controllers against the API, as clients like any other.
@@ -66,6 +70,38 @@ func (cp *ControlPlane) startControllers(ctx context.Context, client kubernetes.
 		ssc := statefulset.New(client, factory.Apps().V1().StatefulSets(), factory.Core().V1().Pods(),
 			factory.Core().V1().PersistentVolumeClaims(), factory.Apps().V1().ControllerRevisions())
 		runs = append(runs, func() { ssc.Run(ctx, 5) })
+	}
+	if cp.enabled("endpointslice") {
+		esc, err := endpointslice.New(client, factory)
+		if err != nil {
+			return err
+		}
+		runs = append(runs, func() { esc.Run(ctx, 5) })
+	}
+	if cp.enabled("endpointslicemirroring") {
+		mirror, err := endpointslice.NewMirroring(client, factory)
+		if err != nil {
+			return err
+		}
+		runs = append(runs, func() { mirror.Run(ctx, 5) })
+	}
+	if cp.enabled("endpoints") {
+		epc, err := endpoints.New(client, factory)
+		if err != nil {
+			return err
+		}
+		runs = append(runs, func() { epc.Run(ctx, 5) })
+	}
+	if len(cp.opts.DNSListen) > 0 {
+		srv, err := dns.New(factory, dns.Options{NameserverIPs: []string{cp.opts.ClusterDNS}})
+		if err != nil {
+			return err
+		}
+		runs = append(runs, func() {
+			if err := srv.Serve(ctx, cp.opts.DNSListen...); err != nil && ctx.Err() == nil {
+				slog.Error("cluster DNS stopped", "err", err)
+			}
+		})
 	}
 	if cp.enabled("daemonset") {
 		dsc := daemonset.New(client, factory.Apps().V1().DaemonSets(), factory.Apps().V1().ControllerRevisions(),

@@ -40,6 +40,11 @@ type Options struct {
 	ServiceCIDR string
 	// ClusterCIDR is the range of pod IPs; nodes get a /24 of it each.
 	ClusterCIDR string
+	// ClusterDNS is the cluster DNS service's address (default 10.43.0.10), the kube-dns
+	// Service's cluster IP and the nameserver in pods' resolv.conf.
+	ClusterDNS string
+	// DNSListen are the addresses the cluster DNS server answers on (none: not served).
+	DNSListen []string
 	// VolumeDir is where nodes keep local-path volumes (default <data-dir>/volumes); it must be
 	// the same path on every node.
 	VolumeDir string
@@ -76,6 +81,7 @@ type ControlPlane struct {
 const (
 	DefaultServiceCIDR = "10.43.0.0/16"
 	DefaultClusterCIDR = "10.42.0.0/16"
+	DefaultClusterDNS  = "10.43.0.10"
 )
 
 // Start brings the control plane up and returns once it serves requests.
@@ -85,6 +91,9 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 	}
 	if opts.ClusterCIDR == "" {
 		opts.ClusterCIDR = DefaultClusterCIDR
+	}
+	if opts.ClusterDNS == "" {
+		opts.ClusterDNS = DefaultClusterDNS
 	}
 	if opts.CompactionInterval == 0 {
 		opts.CompactionInterval = 5 * time.Minute
@@ -203,11 +212,11 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	cp.cancel = cancel
-	if err := bootstrap(ctx, cp.Registry); err != nil {
+	if err := bootstrap(ctx, cp.Registry, opts.ClusterDNS); err != nil {
 		cancel()
 		return nil, fmt.Errorf("creating the initial objects: %w", err)
 	}
-	step("bootstrap", "namespaces, default StorageClass, kubernetes service")
+	step("bootstrap", "namespaces, StorageClass, kubernetes and kube-dns")
 	cp.wg.Add(1)
 	go func() {
 		defer cp.wg.Done()
