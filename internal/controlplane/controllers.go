@@ -23,6 +23,7 @@ import (
 	"ordinal.dev/ordinal/internal/controller/statefulset"
 	volumectl "ordinal.dev/ordinal/internal/controller/volume"
 	"ordinal.dev/ordinal/internal/network/dns"
+	"ordinal.dev/ordinal/internal/scheduler"
 )
 
 // startControllers runs the controllers against the API, as clients like any other.
@@ -115,6 +116,10 @@ func (cp *ControlPlane) startControllers(ctx context.Context, client kubernetes.
 	if cp.enabled("cronjob") {
 		cjc := cronjob.New(client, factory.Batch().V1().CronJobs(), factory.Batch().V1().Jobs(), cronjob.Options{})
 		runs = append(runs, func() { cjc.Run(ctx, 5) })
+	}
+	if cp.enabled("scheduler") {
+		sched := scheduler.New(client, factory, scheduler.Options{})
+		runs = append(runs, func() { sched.Run(ctx) })
 	}
 	if cp.enabled("nodeipam") {
 		ipam, err := nodeipam.New(client, factory.Core().V1().Nodes(), nodeipam.Options{ClusterCIDR: cp.opts.ClusterCIDR})

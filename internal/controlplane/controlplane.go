@@ -231,7 +231,7 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 		cancel()
 		return nil, err
 	}
-	step("controllers", "namespace, garbage collector, volumes, workloads")
+	step("controllers", "scheduler, workloads, volumes, endpoints, garbage collector")
 	cp.ready.Store(true)
 	ok = true
 	return cp, nil

@@ -110,6 +110,7 @@ func main() {
 	fmt.Printf("| LIST of 10,000 ConfigMaps (client-go, JSON, decoded), median of 5 | %s | report |\n", ms(median(lists)))
 	fmt.Printf("| RSS after the 10,000 ConfigMaps | %s | report |\n", mib(rss(c.cmd.Process.Pid)))
 	fmt.Println()
+	workloads(bin)
 }
 
 func configMap(name string) *corev1.ConfigMap {
@@ -126,9 +127,9 @@ type cluster struct {
 }
 
 // start runs `ordinal up` and returns once /readyz answers ok, with the time that took.
-func start(bin, dir string) *cluster {
+func start(bin, dir string, args ...string) *cluster {
 	port := freePort()
-	cmd := exec.Command(bin, "up", "--data-dir", dir, "--listen", "127.0.0.1:"+strconv.Itoa(port))
+	cmd := exec.Command(bin, append([]string{"up", "--data-dir", dir, "--listen", "127.0.0.1:" + strconv.Itoa(port)}, args...)...)
 	cmd.Stdout, cmd.Stderr = nil, os.Stderr
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, Timeout: time.Second}
 	url := fmt.Sprintf("https://127.0.0.1:%d/readyz", port)
