@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"ordinal.dev/ordinal/internal/controlplane"
+	"ordinal.dev/ordinal/internal/network/ingress"
 )
 
 type serveOptions struct {
@@ -22,6 +23,8 @@ type serveOptions struct {
 	clusterCIDR   string
 	clusterDNS    string
 	dnsListen     []string
+	ingressHTTP   string
+	ingressHTTPS  string
 	nodes         nodeOptions
 }
 
@@ -31,6 +34,8 @@ func (o *serveOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.serviceCIDR, "service-cidr", controlplane.DefaultServiceCIDR, "range of service cluster IPs")
 	cmd.Flags().StringVar(&o.clusterCIDR, "cluster-cidr", controlplane.DefaultClusterCIDR, "range of pod IPs; each node gets a /24 of it")
 	cmd.Flags().StringVar(&o.clusterDNS, "cluster-dns", controlplane.DefaultClusterDNS, "cluster IP of the kube-dns Service, the nameserver of pods")
+	cmd.Flags().StringVar(&o.ingressHTTP, "ingress-http-addr", ingress.DefaultHTTPAddr, "address the ingress controller serves HTTP on (empty: no ingress controller)")
+	cmd.Flags().StringVar(&o.ingressHTTPS, "ingress-https-addr", ingress.DefaultHTTPSAddr, "address the ingress controller serves HTTPS on")
 	cmd.Flags().StringSliceVar(&o.dnsListen, "dns-listen", nil, "addresses (host:port) the cluster DNS server answers on, e.g. 127.0.0.1:10053; none by default")
 }
 
@@ -96,6 +101,8 @@ func serve(ctx context.Context, o *serveOptions) error {
 		ClusterCIDR:        o.clusterCIDR,
 		ClusterDNS:         o.clusterDNS,
 		DNSListen:          o.dnsListen,
+		IngressHTTPAddr:    o.ingressHTTP,
+		IngressHTTPSAddr:   o.ingressHTTPS,
 		CompactionInterval: compaction,
 		Progress:           os.Stdout,
 	})

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	volumectl "ordinal.dev/ordinal/internal/controller/volume"
+	"ordinal.dev/ordinal/internal/network/ingress"
 	"ordinal.dev/ordinal/internal/registry"
 )
 
@@ -30,6 +31,9 @@ func bootstrap(ctx context.Context, reg *registry.Registry, clusterDNS string) e
 	// The default StorageClass is created once; a user who later unmarks it as default
 	// keeps that choice across restarts.
 	if err := ensure(ctx, reg, "storage.k8s.io", "storageclasses", "", volumectl.DefaultStorageClass()); err != nil {
+		return err
+	}
+	if err := ensure(ctx, reg, "networking.k8s.io", "ingressclasses", "", ingress.DefaultIngressClass()); err != nil {
 		return err
 	}
 	// kube-dns names the cluster DNS server, which pods' resolv.conf points at. It has no

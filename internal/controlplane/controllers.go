@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 
@@ -23,6 +24,7 @@ import (
 	"ordinal.dev/ordinal/internal/controller/statefulset"
 	volumectl "ordinal.dev/ordinal/internal/controller/volume"
 	"ordinal.dev/ordinal/internal/network/dns"
+	"ordinal.dev/ordinal/internal/network/ingress"
 	"ordinal.dev/ordinal/internal/scheduler"
 )
 
@@ -132,9 +134,24 @@ func (cp *ControlPlane) startControllers(ctx context.Context, client kubernetes.
 		volumes := volumectl.New(client, factory, volumectl.Options{LocalPathRoot: cp.VolumeDir})
 		runs = append(runs, func() { volumes.Run(ctx) })
 	}
+	var ic *ingress.Controller
+	if cp.enabled("ingress") && cp.opts.IngressHTTPAddr != "" {
+		var err error
+		ic, err = ingress.New(client, factory, ingress.Options{HTTPAddr: cp.opts.IngressHTTPAddr, HTTPSAddr: cp.opts.IngressHTTPSAddr})
+		if err != nil {
+			return err
+		}
+	}
 	// The constructors above register their informers (and indexers, which must be added
 	// before an informer runs); start them all once every controller is known.
 	factory.Start(ctx.Done())
+	if ic != nil {
+		// Open the ports now so that a busy port fails start-up with a clear error.
+		if err := ic.Start(ctx); err != nil {
+			return fmt.Errorf("ingress: %w", err)
+		}
+		runs = append(runs, ic.Wait)
+	}
 	for _, fn := range runs {
 		cp.run(fn)
 	}

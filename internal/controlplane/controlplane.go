@@ -45,6 +45,9 @@ type Options struct {
 	ClusterDNS string
 	// DNSListen are the addresses the cluster DNS server answers on (none: not served).
 	DNSListen []string
+	// IngressHTTPAddr and IngressHTTPSAddr are where the ingress controller serves (empty
+	// HTTP address: no ingress controller).
+	IngressHTTPAddr, IngressHTTPSAddr string
 	// VolumeDir is where nodes keep local-path volumes (default <data-dir>/volumes); it must be
 	// the same path on every node.
 	VolumeDir string

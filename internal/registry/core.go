@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -121,3 +122,37 @@ func prepareSecret(_ context.Context, _ *Registry, obj runtime.Object) error {
 }
 
 func prepareSecretUpdate(obj, _ runtime.Object) { foldSecretStringData(obj.(*corev1.Secret)) }
+
+// prepareIngress gives an Ingress without a class the default IngressClass (the newest when
+// several are marked), as upstream's DefaultIngressClass admission does on create. The legacy
+// kubernetes.io/ingress.class annotation, even empty, means the user chose.
+func prepareIngress(ctx context.Context, r *Registry, obj runtime.Object) error {
+	ing := obj.(*networkingv1.Ingress)
+	ing.Status = networkingv1.IngressStatus{}
+	if ing.Spec.IngressClassName != nil {
+		return nil
+	}
+	if _, ok := ing.Annotations["kubernetes.io/ingress.class"]; ok {
+		return nil
+	}
+	classes, err := r.store.List(ctx, "/registry/networking.k8s.io/ingressclasses/", storage.ListOptions{}, func() runtime.Object { return &networkingv1.IngressClass{} })
+	if err != nil {
+		return apierrors.NewInternalError(err)
+	}
+	var chosen *networkingv1.IngressClass
+	for _, o := range classes.Items {
+		c := o.(*networkingv1.IngressClass)
+		if c.Annotations[networkingv1.AnnotationIsDefaultIngressClass] != "true" {
+			continue
+		}
+		if chosen == nil || c.CreationTimestamp.After(chosen.CreationTimestamp.Time) ||
+			(c.CreationTimestamp.Equal(&chosen.CreationTimestamp) && c.Name < chosen.Name) {
+			chosen = c
+		}
+	}
+	if chosen != nil {
+		name := chosen.Name
+		ing.Spec.IngressClassName = &name
+	}
+	return nil
+}

@@ -87,7 +87,7 @@ func All() []*Resource {
 		// networking.k8s.io/v1
 		{Group: "networking.k8s.io", Name: "ingresses", Singular: "ingress", Kind: "Ingress", ShortNames: []string{"ing"}, Namespaced: true,
 			New: func() runtime.Object { return &networkingv1.Ingress{} }, NewList: func() runtime.Object { return &networkingv1.IngressList{} },
-			Status: true, Generation: true},
+			Status: true, Generation: true, PrepareForCreate: prepareIngress},
 		{Group: "networking.k8s.io", Name: "ingressclasses", Singular: "ingressclass", Kind: "IngressClass",
 			New: func() runtime.Object { return &networkingv1.IngressClass{} }, NewList: func() runtime.Object { return &networkingv1.IngressClassList{} },
 			Generation: true},

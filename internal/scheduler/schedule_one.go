@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // Upstream's event reasons and messages.
@@ -56,6 +58,10 @@ func (s *Scheduler) bind(ctx context.Context, pod *corev1.Pod, attempts int, d d
 			s.bindFailed(ctx, pod, attempts, d, fmt.Errorf("running PreBind plugin %q: %w", "VolumeBinding", err))
 			return
 		}
+	}
+	if err := s.waitClaimsBound(ctx, d.claimsToSelect); err != nil {
+		s.bindFailed(ctx, pod, attempts, d, fmt.Errorf("running PreBind plugin %q: %w", "VolumeBinding", err))
+		return
 	}
 	if err := s.control.bind(ctx, pod, d.node); err != nil {
 		s.bindFailed(ctx, pod, attempts, d, fmt.Errorf("running Bind plugin %q: %w", "DefaultBinder", err))
@@ -189,4 +195,29 @@ func setDisruptionTarget(status *corev1.PodStatus, message string, now metav1.Ti
 		}
 	}
 	status.Conditions = append(status.Conditions, want)
+}
+
+// claimBindTimeout bounds how long a bind waits for its claims' volumes, as upstream's
+// VolumeBinding PreBind does (its default is 10 minutes; provisioning here is local).
+const claimBindTimeout = 2 * time.Minute
+
+// waitClaimsBound waits until the provisioner has bound the claims the pod waits for, as
+// upstream's VolumeBinding PreBind does, so that the node agent finds them bound when the
+// pod arrives instead of polling for them. It reads the informer cache.
+func (s *Scheduler) waitClaimsBound(ctx context.Context, claims []*corev1.PersistentVolumeClaim) error {
+	if len(claims) == 0 {
+		return nil
+	}
+	return wait.PollUntilContextTimeout(ctx, 2*time.Millisecond, claimBindTimeout, true, func(context.Context) (bool, error) {
+		for _, c := range claims {
+			current, ok := s.storage.Claim(c.Namespace, c.Name)
+			if !ok {
+				return false, fmt.Errorf("persistentvolumeclaim %q not found", c.Name)
+			}
+			if current.Spec.VolumeName == "" {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
 }

@@ -27,6 +27,9 @@ type fakeControl struct {
 	fail map[string]error
 	// pods is the pod informer's store, updated as the API would be.
 	pods cache.Indexer
+	// claims is the claim informer's store: selectNode plays the provisioner and binds the
+	// claim, which bind waits for.
+	claims cache.Indexer
 }
 
 func (f *fakeControl) record(op, detail string) error {
@@ -37,7 +40,15 @@ func (f *fakeControl) record(op, detail string) error {
 }
 
 func (f *fakeControl) selectNode(_ context.Context, claim *corev1.PersistentVolumeClaim, node string) error {
-	return f.record("selectNode", claim.Namespace+"/"+claim.Name+" "+node)
+	if err := f.record("selectNode", claim.Namespace+"/"+claim.Name+" "+node); err != nil {
+		return err
+	}
+	if f.claims != nil {
+		bound := claim.DeepCopy()
+		bound.Spec.VolumeName = "pvc-" + claim.Name
+		_ = f.claims.Update(bound)
+	}
+	return nil
 }
 
 func (f *fakeControl) bind(_ context.Context, pod *corev1.Pod, node string) error {
@@ -95,7 +106,7 @@ func newTestScheduler(t *testing.T, objs ...any) *testScheduler {
 	s := New(client, factory, Options{Seed: 1, Clock: clk})
 	ts := &testScheduler{Scheduler: s, factory: factory, clock: clk, ctx: context.Background(),
 		events: record.NewFakeRecorder(100), podStore: factory.Core().V1().Pods().Informer().GetIndexer()}
-	ts.ctl = &fakeControl{fail: map[string]error{}, pods: ts.podStore}
+	ts.ctl = &fakeControl{fail: map[string]error{}, pods: ts.podStore, claims: factory.Core().V1().PersistentVolumeClaims().Informer().GetIndexer()}
 	s.control, s.recorder = ts.ctl, ts.events
 	for _, o := range objs {
 		ts.add(t, o)

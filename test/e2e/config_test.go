@@ -205,6 +205,9 @@ spec:
 	k.run("create", "-f", "testdata/helloweb-rc.yaml")
 	k.table("pvc", "helloweb-disk").wantCells(t, "helloweb-disk", "STATUS", "Pending", "STORAGECLASS", "csi-hostpath-sc")
 
+	// A claim in use by a scheduled pod stays until the pod is gone (pvc-protection), so
+	// the ReplicationController and its pod go first.
+	k.run("delete", "rc", "nginx", "--cascade=foreground")
 	wantLines(t, k.run("delete", "pvc", "data", "helloweb-disk"),
 		`persistentvolumeclaim "data" deleted`, `persistentvolumeclaim "helloweb-disk" deleted`)
 	wantLines(t, k.run("delete", "pv", "pv0001", "pv0002"), `persistentvolume "pv0001" deleted`, `persistentvolume "pv0002" deleted`)

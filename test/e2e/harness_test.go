@@ -78,7 +78,9 @@ func startCluster(t *testing.T, opts ...clusterOption) *cluster {
 // launch starts `ordinal up` and waits until it is ready or has exited.
 func (c *cluster) launch() error {
 	c.stdout, c.stderr = &syncBuffer{}, &syncBuffer{}
-	cmd := exec.Command(ordinalBinary, "up", "--data-dir", c.dataDir, "--listen", c.addr)
+	// Several clusters run side by side: the ingress controller takes ports of its own.
+	cmd := exec.Command(ordinalBinary, "up", "--data-dir", c.dataDir, "--listen", c.addr,
+		"--ingress-http-addr", "127.0.0.1:0", "--ingress-https-addr", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), c.env...)
 	cmd.Stdout = io.MultiWriter(c.stdout, c.log)
 	cmd.Stderr = io.MultiWriter(c.stderr, c.log)
