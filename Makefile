@@ -7,12 +7,13 @@ ARGS    ?=
 DATA_DIR ?=
 DATA_DIR_FLAG := $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 # Debian packages the runtime and the tests use.
-HOST_PACKAGES := busybox-static
+HOST_PACKAGES := busybox-static runc containernetworking-plugins nftables iptables iproute2
 
 .PHONY: build run host-packages test test-short bench lint clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/ordinal
+	$(GO) build -o bin/ordinal-shim ./internal/runtime/process/ordinal-shim
 
 # Installs what is missing, loads a busybox image built from Debian's busybox-static (so the
 # examples need no registry), and starts a single-machine cluster in the foreground; Ctrl-C

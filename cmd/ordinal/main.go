@@ -8,9 +8,16 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"ordinal.dev/ordinal/internal/runtime/process/shim"
 )
 
 func main() {
+	// Containers run under a shim; where the separate ordinal-shim binary is not installed
+	// next to ordinal, the runtime starts `ordinal shim <container-dir>` instead.
+	if len(os.Args) > 1 && os.Args[1] == "shim" {
+		os.Exit(shim.Main(os.Args[2:]))
+	}
 	root := &cobra.Command{
 		Use:           "ordinal",
 		Short:         "A Kubernetes-compatible orchestrator for stateful workloads",

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
+	goruntime "runtime"
 	"strings"
 	"sync"
 	"time"
@@ -12,6 +14,10 @@ import (
 	"k8s.io/client-go/rest"
 
 	"ordinal.dev/ordinal/internal/agent"
+	"ordinal.dev/ordinal/internal/agent/streaming"
+	"ordinal.dev/ordinal/internal/image"
+	"ordinal.dev/ordinal/internal/runtime"
+	"ordinal.dev/ordinal/internal/runtime/process"
 	"ordinal.dev/ordinal/internal/runtime/sim"
 	"ordinal.dev/ordinal/internal/volume"
 )
@@ -23,6 +29,7 @@ type nodeOptions struct {
 	simStartDelay time.Duration
 	dataDir       string
 	volumeDir     string
+	clusterDNS    string
 }
 
 // nodes are the node agents of this process.
@@ -33,15 +40,15 @@ type nodes struct {
 }
 
 // startNodes runs this machine's node agent and the simulated nodes.
-func startNodes(ctx context.Context, cfg *rest.Config, o nodeOptions) (*nodes, error) {
+func startNodes(ctx context.Context, cfg *rest.Config, local *streaming.LocalNodes, o nodeOptions) (*nodes, error) {
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	n := &nodes{cancel: cancel}
-	start := func(name string, m agent.Machine) error {
-		a, err := agent.New(agent.Config{NodeName: name, Client: client, Runtime: sim.New(sim.Options{StartDelay: o.simStartDelay}), Machine: &m})
+	start := func(name string, m agent.Machine, rt runtime.Runtime) error {
+		a, err := agent.New(agent.Config{NodeName: name, Client: client, Runtime: rt, Machine: &m, Streaming: local})
 		if err != nil {
 			return fmt.Errorf("node %s: %w", name, err)
 		}
@@ -52,26 +59,35 @@ func startNodes(ctx context.Context, cfg *rest.Config, o nodeOptions) (*nodes, e
 		go func() { defer n.wg.Done(); reclaimer.Run(ctx) }()
 		return nil
 	}
-	switch o.runtime {
-	case "sim":
+	simRuntime := func() runtime.Runtime { return sim.New(sim.Options{StartDelay: o.simStartDelay}) }
+	if o.runtime != "none" {
 		hostname, err := os.Hostname()
 		if err != nil {
 			cancel()
 			return nil, err
 		}
 		name := strings.ToLower(hostname)
-		if err := start(name, agent.DetectMachine(name, o.dataDir)); err != nil {
+		var rt runtime.Runtime
+		switch o.runtime {
+		case "sim":
+			rt = simRuntime()
+		case "process":
+			if rt, err = processRuntime(o); err != nil {
+				cancel()
+				return nil, err
+			}
+		default:
+			cancel()
+			return nil, fmt.Errorf("--runtime=%q: must be process, sim or none", o.runtime)
+		}
+		if err := start(name, agent.DetectMachine(name, o.dataDir), rt); err != nil {
 			cancel()
 			return nil, err
 		}
-	case "none":
-	default:
-		cancel()
-		return nil, fmt.Errorf("--runtime=%s: this build runs pods on the simulated runtime only (--runtime=sim); the process runtime (runc) is not there yet", o.runtime)
 	}
 	for i := 1; i <= o.simNodes; i++ {
 		name := fmt.Sprintf("ordinal-sim-%d", i)
-		if err := start(name, agent.SimMachine(name, i)); err != nil {
+		if err := start(name, agent.SimMachine(name, i), simRuntime()); err != nil {
 			n.stop()
 			return nil, err
 		}
@@ -83,4 +99,25 @@ func startNodes(ctx context.Context, cfg *rest.Config, o nodeOptions) (*nodes, e
 func (n *nodes) stop() {
 	n.cancel()
 	n.wg.Wait()
+}
+
+// defaultRuntime is process as root on Linux (real containers), sim otherwise.
+func defaultRuntime() string {
+	if goruntime.GOOS == "linux" && os.Geteuid() == 0 {
+		return "process"
+	}
+	return "sim"
+}
+
+// processRuntime checks that this machine can run real containers (saying what is missing
+// and how to fix it if not) and opens the process runtime over the image store.
+func processRuntime(o nodeOptions) (runtime.Runtime, error) {
+	if err := process.Check(o.dataDir); err != nil {
+		return nil, err
+	}
+	store, err := image.Open(filepath.Join(o.dataDir, "images"), image.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("image store: %w", err)
+	}
+	return process.New(process.Options{DataDir: o.dataDir, Images: store, VolumeDir: o.volumeDir, ClusterDNS: o.clusterDNS})
 }

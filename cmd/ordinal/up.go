@@ -50,7 +50,7 @@ func upCommand() *cobra.Command {
 		},
 	}
 	o.addFlags(cmd)
-	cmd.Flags().StringVar(&o.nodes.runtime, "runtime", "sim", "how this machine's node runs pods: sim (simulated containers) or none (no node on this machine)")
+	cmd.Flags().StringVar(&o.nodes.runtime, "runtime", defaultRuntime(), "how this machine's node runs pods: process (real containers with runc; needs root), sim (simulated containers) or none (no node on this machine)")
 	cmd.Flags().IntVar(&o.nodes.simNodes, "sim-nodes", 0, "number of extra simulated nodes (ordinal-sim-1 ... ordinal-sim-N)")
 	cmd.Flags().DurationVar(&o.nodes.simStartDelay, "sim-start-delay", 0, "how long a simulated container takes to start")
 	return cmd
@@ -111,8 +111,8 @@ func serve(ctx context.Context, o *serveOptions) error {
 	}
 	var agents *nodes
 	if o.nodes.runtime != "" || o.nodes.simNodes > 0 {
-		o.nodes.dataDir, o.nodes.volumeDir = o.dataDir, cp.VolumeDir
-		if agents, err = startNodes(ctx, cp.RestConfig, o.nodes); err != nil {
+		o.nodes.dataDir, o.nodes.volumeDir, o.nodes.clusterDNS = o.dataDir, cp.VolumeDir, o.clusterDNS
+		if agents, err = startNodes(ctx, cp.RestConfig, cp.Streaming, o.nodes); err != nil {
 			cp.Stop()
 			return err
 		}

@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/tools/record"
 	"k8s.io/utils/clock"
 
+	"ordinal.dev/ordinal/internal/agent/streaming"
 	"ordinal.dev/ordinal/internal/runtime"
 )
 
@@ -53,10 +54,16 @@ type Config struct {
 	// RelistPeriod is how often the runtime is listed to notice containers that changed
 	// state on their own (default 1s).
 	RelistPeriod time.Duration
+	// VolumeRefreshPeriod is how often the configMap, secret, projected and downwardAPI
+	// volumes of running pods are refreshed from the API (default 1m, as upstream's sync).
+	VolumeRefreshPeriod time.Duration
 	// BackOff and MaxBackOff bound the crash-loop back-off (default 10s and 5m).
 	BackOff, MaxBackOff time.Duration
 	// KubeletPort is reported as status.daemonEndpoints.kubeletEndpoint (default 10250).
 	KubeletPort int32
+	// Streaming, when set, is where the agent registers its logs/exec/attach/port-forward
+	// server for an apiserver in the same process.
+	Streaming *streaming.LocalNodes
 }
 
 // Agent is the node agent: it registers its Node, keeps it and its Lease fresh, and runs
@@ -111,6 +118,7 @@ func New(cfg Config) (*Agent, error) {
 	setDefault(&cfg.NodeStatusUpdateFrequency, 10*time.Second)
 	setDefault(&cfg.NodeStatusReportFrequency, time.Minute)
 	setDefault(&cfg.RelistPeriod, time.Second)
+	setDefault(&cfg.VolumeRefreshPeriod, time.Minute)
 	setDefault(&cfg.BackOff, DefaultBackOff)
 	setDefault(&cfg.MaxBackOff, DefaultMaxBackOff)
 	if cfg.LeaseDurationSeconds <= 0 {
@@ -154,6 +162,13 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.recorder.Event(nodeRef(a.nodeName), corev1.EventTypeNormal, reasonStarting, messageStartingKubelet)
 	if err := a.registerNode(ctx); err != nil {
 		return err
+	}
+	if a.cfg.Streaming != nil {
+		srv, err := streaming.NewServer(streaming.Config{NodeName: a.nodeName, Client: a.client, Runtime: a.runtime})
+		if err != nil {
+			return err
+		}
+		defer a.cfg.Streaming.Register(srv)()
 	}
 
 	podFactory := informers.NewSharedInformerFactoryWithOptions(a.client, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {

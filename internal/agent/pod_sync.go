@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -43,9 +44,12 @@ func (w *podWorker) sync(ctx context.Context) syncResult {
 		VolumesReady: true, NetworkReady: a.networkReady(pod), Now: now,
 	}
 	w.forgetUnhealthy(rs)
-	var volumes map[string]*corev1.PersistentVolume
+	var volumes mountableVolumes
+	var nextRefresh time.Time
 	if rs == nil || rs.Sandbox != runtime.SandboxReady {
 		volumes, st.VolumesReady = w.checkVolumes(ctx, pod, now)
+	} else {
+		nextRefresh = w.refreshVolumes(ctx, pod, now)
 	}
 	acts := computePodActions(st)
 	if acts.KillPod {
@@ -92,6 +96,7 @@ func (w *podWorker) sync(ctx context.Context) syncResult {
 	}
 
 	res := syncResult{again: acted && execErr == nil && len(failures) == 0, requeue: acts.RequeueAfter}
+	nextProbe = earliest(nextProbe, nextRefresh)
 	if !nextProbe.IsZero() {
 		res.requeue = minPositive(res.requeue, max(nextProbe.Sub(now), time.Millisecond))
 	}
@@ -156,17 +161,25 @@ func (w *podWorker) resolve(rs *runtime.PodStatus) (*corev1.Pod, bool) {
 	return pod, false
 }
 
+// mountableVolumes is what the runtime needs to set up a pod's volumes.
+type mountableVolumes struct {
+	Bound      map[string]*corev1.PersistentVolume
+	ConfigMaps map[string]*corev1.ConfigMap
+	Secrets    map[string]*corev1.Secret
+}
+
 // checkVolumes reports whether the pod's volumes can be mounted, recording why not.
-func (w *podWorker) checkVolumes(ctx context.Context, pod *corev1.Pod, now time.Time) (map[string]*corev1.PersistentVolume, bool) {
+func (w *podWorker) checkVolumes(ctx context.Context, pod *corev1.Pod, now time.Time) (mountableVolumes, bool) {
 	a := w.agent
 	facts, err := a.fetchVolumeFacts(ctx, pod)
 	if err != nil {
 		slog.Warn("agent: reading volumes", "pod", pod.Namespace+"/"+pod.Name, "err", err)
-		return nil, false
+		return mountableVolumes{}, false
 	}
 	bound, problem := checkVolumes(pod, facts, a.nodeName)
 	if problem == nil {
-		return bound, true
+		w.volumesRefreshed = now
+		return mountableVolumes{Bound: bound, ConfigMaps: facts.ConfigMapObjects, Secrets: facts.SecretObjects}, true
 	}
 	if w.warnOnce("volumes", problem.Message, time.Minute, now) {
 		rec := a.recorder
@@ -175,20 +188,21 @@ func (w *podWorker) checkVolumes(ctx context.Context, pod *corev1.Pod, now time.
 		}
 		rec.Event(podRef(pod), corev1.EventTypeWarning, problem.Reason, problem.Message)
 	}
-	return nil, false
+	return mountableVolumes{}, false
 }
 
 // execute carries out the planner's actions through the runtime, recording upstream's
 // events. It reports whether anything was done, the waiting states of containers that
 // failed to start, and an error that stopped it.
-func (w *podWorker) execute(ctx context.Context, pod *corev1.Pod, acts podActions, volumes map[string]*corev1.PersistentVolume, now time.Time) (bool, map[string]corev1.ContainerStateWaiting, error) {
+func (w *podWorker) execute(ctx context.Context, pod *corev1.Pod, acts podActions, volumes mountableVolumes, now time.Time) (bool, map[string]corev1.ContainerStateWaiting, error) {
 	a := w.agent
 	acted := false
 	if acts.SandboxChanged {
 		a.recorder.Event(podRef(pod), corev1.EventTypeNormal, reasonSandboxChanged, messageSandboxChanged)
 	}
 	if acts.CreateSandbox {
-		if err := a.runtime.RunPodSandbox(ctx, &runtime.SandboxConfig{Pod: pod, Volumes: volumes}); err != nil {
+		config := &runtime.SandboxConfig{Pod: pod, Volumes: volumes.Bound, ConfigMaps: volumes.ConfigMaps, Secrets: volumes.Secrets}
+		if err := a.runtime.RunPodSandbox(ctx, config); err != nil {
 			if w.warnOnce("sandbox", err.Error(), time.Minute, now) {
 				a.recorder.Eventf(podRef(pod), corev1.EventTypeWarning, reasonFailedSandbox, "Failed to create pod sandbox: %v", err)
 			}
@@ -251,7 +265,11 @@ func (w *podWorker) startContainer(ctx context.Context, pod *corev1.Pod, s conta
 	}
 	id := s.ExistingID
 	if id == "" {
-		img, err := a.runtime.EnsureImage(ctx, spec.Image, spec.ImagePullPolicy)
+		var secrets [][]byte
+		if len(pod.Spec.ImagePullSecrets) > 0 {
+			secrets = a.pullSecrets(ctx, pod)
+		}
+		img, err := a.runtime.EnsureImage(ctx, spec.Image, spec.ImagePullPolicy, secrets)
 		switch {
 		case errors.Is(err, runtime.ErrImageNeverPull):
 			msg := fmt.Sprintf("Container image %q is not present with pull policy of Never", spec.Image)
@@ -267,8 +285,18 @@ func (w *podWorker) startContainer(ctx context.Context, pod *corev1.Pod, s conta
 		default:
 			a.recorder.Eventf(ref, corev1.EventTypeNormal, reasonPulled, messageAlreadyPresent, spec.Image)
 		}
+		env, err := a.containerEnv(ctx, pod, spec, w.podIPs(ctx, pod))
+		if err != nil {
+			a.recorder.Eventf(ref, corev1.EventTypeWarning, reasonFailed, "Error: %v", err)
+			return fail(waitingCreateConfigError, err.Error())
+		}
+		if len(env.InvalidKeys) > 0 {
+			a.recorder.Eventf(podRef(pod), corev1.EventTypeWarning, reasonInvalidEnvNames,
+				"Keys [%s] from the EnvFrom of container %s were skipped since they are considered invalid environment variable names.", strings.Join(env.InvalidKeys, ", "), s.Name)
+		}
 		id, err = a.runtime.CreateContainer(ctx, pod.UID, &runtime.ContainerConfig{
 			Pod: pod, Container: spec, Init: s.Init, Attempt: s.Attempt, Hash: containerHash(spec),
+			Env: env.Env, Command: env.Command, Args: env.Args,
 		})
 		if err != nil {
 			a.recorder.Eventf(ref, corev1.EventTypeWarning, reasonFailed, "Error: %v", err)

@@ -42,6 +42,8 @@ type podWorker struct {
 	startErrors map[string]startError
 	unhealthy   map[string]bool // container IDs killed for failing a probe
 	warned      map[string]warning
+	// volumesRefreshed is when the runtime last got fresh objects for the pod's volumes.
+	volumesRefreshed time.Time
 }
 
 type warning struct {

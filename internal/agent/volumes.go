@@ -3,12 +3,16 @@ package agent
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"ordinal.dev/ordinal/internal/runtime"
 )
 
 // volumeFacts is what the API holds about the objects a pod's volumes name: the input of
@@ -21,6 +25,10 @@ type volumeFacts struct {
 	// ConfigMaps and Secrets by name: present or not.
 	ConfigMaps map[string]bool
 	Secrets    map[string]bool
+	// ConfigMapObjects and SecretObjects are those that exist, for the runtime to write
+	// the volumes' files.
+	ConfigMapObjects map[string]*corev1.ConfigMap
+	SecretObjects    map[string]*corev1.Secret
 	// Users are the other pods of the namespace that use any of the pod's claims.
 	Users []*corev1.Pod
 }
@@ -172,6 +180,7 @@ func (a *Agent) fetchVolumeFacts(ctx context.Context, pod *corev1.Pod) (volumeFa
 	facts := volumeFacts{
 		Claims: map[string]*corev1.PersistentVolumeClaim{}, Volumes: map[string]*corev1.PersistentVolume{},
 		ConfigMaps: map[string]bool{}, Secrets: map[string]bool{},
+		ConfigMapObjects: map[string]*corev1.ConfigMap{}, SecretObjects: map[string]*corev1.Secret{},
 	}
 	core := a.client.CoreV1()
 	needUsers := false
@@ -200,17 +209,26 @@ func (a *Agent) fetchVolumeFacts(ctx context.Context, pod *corev1.Pod) (volumeFa
 			facts.Volumes[pv.Name] = pv
 			needUsers = needUsers || !multiAttachAllowed(pv)
 		case v.ConfigMap != nil:
-			_, err := core.ConfigMaps(pod.Namespace).Get(ctx, v.ConfigMap.Name, metav1.GetOptions{})
-			if err != nil && !apierrors.IsNotFound(err) {
+			if err := a.fetchConfigMap(ctx, pod.Namespace, v.ConfigMap.Name, &facts); err != nil {
 				return facts, err
 			}
-			facts.ConfigMaps[v.ConfigMap.Name] = err == nil
 		case v.Secret != nil:
-			_, err := core.Secrets(pod.Namespace).Get(ctx, v.Secret.SecretName, metav1.GetOptions{})
-			if err != nil && !apierrors.IsNotFound(err) {
+			if err := a.fetchSecret(ctx, pod.Namespace, v.Secret.SecretName, &facts); err != nil {
 				return facts, err
 			}
-			facts.Secrets[v.Secret.SecretName] = err == nil
+		case v.Projected != nil:
+			for _, src := range v.Projected.Sources {
+				var err error
+				switch {
+				case src.ConfigMap != nil:
+					err = a.fetchConfigMap(ctx, pod.Namespace, src.ConfigMap.Name, &facts)
+				case src.Secret != nil:
+					err = a.fetchSecret(ctx, pod.Namespace, src.Secret.Name, &facts)
+				}
+				if err != nil {
+					return facts, err
+				}
+			}
 		}
 	}
 	if needUsers {
@@ -223,4 +241,85 @@ func (a *Agent) fetchVolumeFacts(ctx context.Context, pod *corev1.Pod) (volumeFa
 		}
 	}
 	return facts, nil
+}
+
+func (a *Agent) fetchConfigMap(ctx context.Context, ns, name string, facts *volumeFacts) error {
+	if _, done := facts.ConfigMaps[name]; done {
+		return nil
+	}
+	cm, err := a.client.CoreV1().ConfigMaps(ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return err
+	}
+	facts.ConfigMaps[name] = err == nil
+	if err == nil {
+		facts.ConfigMapObjects[name] = cm
+	}
+	return nil
+}
+
+func (a *Agent) fetchSecret(ctx context.Context, ns, name string, facts *volumeFacts) error {
+	if _, done := facts.Secrets[name]; done {
+		return nil
+	}
+	s, err := a.client.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return err
+	}
+	facts.Secrets[name] = err == nil
+	if err == nil {
+		facts.SecretObjects[name] = s
+	}
+	return nil
+}
+
+// hasContentVolumes reports a pod with volumes whose files come from API objects or from
+// the pod itself, which the runtime rewrites when they change.
+func hasContentVolumes(pod *corev1.Pod) bool {
+	for _, v := range pod.Spec.Volumes {
+		if v.ConfigMap != nil || v.Secret != nil || v.Projected != nil || v.DownwardAPI != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// refreshVolumes hands the runtime fresh config maps and secrets for a running pod's
+// volumes every VolumeRefreshPeriod (upstream's kubelet resyncs them about every minute)
+// and returns when it is due next; zero when the pod has no such volumes.
+func (w *podWorker) refreshVolumes(ctx context.Context, pod *corev1.Pod, now time.Time) time.Time {
+	if !hasContentVolumes(pod) {
+		return time.Time{}
+	}
+	period := w.agent.cfg.VolumeRefreshPeriod
+	if next := w.volumesRefreshed.Add(period); now.Before(next) {
+		return next
+	}
+	facts, err := w.agent.fetchVolumeFacts(ctx, pod)
+	if err != nil {
+		return now.Add(retryPeriod)
+	}
+	config := &runtime.SandboxConfig{Pod: pod, ConfigMaps: facts.ConfigMapObjects, Secrets: facts.SecretObjects}
+	if err := w.agent.runtime.UpdatePodVolumes(ctx, config); err != nil {
+		slog.Warn("agent: updating volumes", "pod", pod.Namespace+"/"+pod.Name, "err", err)
+		return now.Add(retryPeriod)
+	}
+	w.volumesRefreshed = now
+	return now.Add(period)
+}
+
+// podIPs are the pod's addresses for its containers' environment: the sandbox's, which
+// the API may not show yet when the first container is created.
+func (w *podWorker) podIPs(ctx context.Context, pod *corev1.Pod) []string {
+	if rs, err := w.agent.runtime.PodStatus(ctx, pod.UID); err == nil && len(rs.IPs) > 0 {
+		return rs.IPs
+	}
+	var ips []string
+	for _, ip := range pod.Status.PodIPs {
+		ips = append(ips, ip.IP)
+	}
+	if len(ips) == 0 && pod.Spec.HostNetwork && w.agent.machine.InternalIP != "" {
+		ips = []string{w.agent.machine.InternalIP}
+	}
+	return ips
 }

@@ -89,6 +89,8 @@ func (s *Server) serveSubresource(w http.ResponseWriter, r *http.Request, res *r
 		}
 	case info.Subresource == registry.SubresourceScale && res.Scale != nil:
 		s.scale(w, r, res, info)
+	case isPodStream(res, info):
+		s.servePodStream(w, r, res, info)
 	case info.Subresource == "binding" && res.Group == "" && res.Name == "pods" && info.Verb == "create":
 		s.bind(w, r, info)
 	case info.Subresource == registry.SubresourceFinalize && res.Group == "" && res.Name == "namespaces" && info.Verb == "update":

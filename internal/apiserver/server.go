@@ -28,6 +28,9 @@ type Config struct {
 	Ready func() error
 	// Metrics collects request metrics (nil: none).
 	Metrics *Metrics
+	// NodeStreaming is how pods/log, exec, attach and portforward reach node agents (nil:
+	// the agents of this process registered in streaming.Local).
+	NodeStreaming *NodeStreaming
 }
 
 // Server is the API server's HTTP handler.
@@ -37,13 +40,14 @@ type Server struct {
 	openapi   http.Handler
 	ready     func() error
 	metrics   *Metrics
+	nodes     *NodeStreaming
 	discovery *discovery
 	now       nowFunc
 }
 
 // New builds the handler.
 func New(cfg Config) *Server {
-	s := &Server{reg: cfg.Registry, tokens: cfg.Tokens, openapi: cfg.OpenAPI, ready: cfg.Ready, metrics: cfg.Metrics, now: time.Now}
+	s := &Server{reg: cfg.Registry, tokens: cfg.Tokens, openapi: cfg.OpenAPI, ready: cfg.Ready, metrics: cfg.Metrics, nodes: cfg.NodeStreaming, now: time.Now}
 	s.discovery = newDiscovery(cfg.Registry.Resources())
 	return s
 }

@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 
+	"ordinal.dev/ordinal/internal/agent/streaming"
 	"ordinal.dev/ordinal/internal/apiserver"
 	"ordinal.dev/ordinal/internal/apiserver/openapi"
 	"ordinal.dev/ordinal/internal/registry"
@@ -66,6 +67,9 @@ type ControlPlane struct {
 	Kubeconfig string
 	Server     string // https://host:port
 	VolumeDir  string
+	// Streaming is where node agents in this process register their streaming servers so
+	// that the apiserver reaches them without the network.
+	Streaming  *streaming.LocalNodes
 	RestConfig *rest.Config
 	Registry   *registry.Registry
 
@@ -121,7 +125,7 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot listen on %s: %w (is another ordinal or apiserver running? choose another address with --listen)", opts.Listen, err)
 	}
-	cp := &ControlPlane{opts: opts, serveErr: make(chan error, 1), VolumeDir: opts.VolumeDir}
+	cp := &ControlPlane{opts: opts, serveErr: make(chan error, 1), VolumeDir: opts.VolumeDir, Streaming: &streaming.LocalNodes{}}
 	if cp.VolumeDir == "" {
 		cp.VolumeDir = filepath.Join(opts.DataDir, "volumes")
 	}
@@ -189,10 +193,11 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 	metrics := apiserver.NewMetrics()
 	store.ObserveRequest = func(op string, d time.Duration) { metrics.EtcdLatency.WithLabelValues(op).Observe(d.Seconds()) }
 	handler := apiserver.New(apiserver.Config{
-		Registry: cp.Registry,
-		Tokens:   map[string]string{token: "admin"},
-		OpenAPI:  oapi,
-		Metrics:  metrics,
+		Registry:      cp.Registry,
+		Tokens:        map[string]string{token: "admin"},
+		OpenAPI:       oapi,
+		Metrics:       metrics,
+		NodeStreaming: &apiserver.NodeStreaming{Local: cp.Streaming},
 		Ready: func() error {
 			if !cp.ready.Load() {
 				return errors.New("starting")

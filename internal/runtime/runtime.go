@@ -57,6 +57,12 @@ type Runtime interface {
 	// ErrPodCIDRExhausted report a network that cannot serve the pod yet.
 	RunPodSandbox(ctx context.Context, config *SandboxConfig) error
 
+	// UpdatePodVolumes rewrites the content of a ready sandbox's configMap, secret, projected
+	// and downwardAPI volumes from config (fresh objects, the latest pod), so that running
+	// containers see updates as upstream's atomic ..data swap shows them. The agent calls it
+	// periodically; unknown or stopped sandboxes are a no-op.
+	UpdatePodVolumes(ctx context.Context, config *SandboxConfig) error
+
 	// StopPodSandbox kills whatever still runs in the pod at once (no grace period: the
 	// agent has already stopped containers gracefully when it had to) and releases the
 	// network, including the IP. Records stay, so PodStatus still reports how each
@@ -68,8 +74,10 @@ type Runtime interface {
 	RemovePodSandbox(ctx context.Context, uid types.UID) error
 
 	// EnsureImage makes image available under the pull policy and says whether it had to be
-	// pulled. ErrImageNeverPull: absent and policy Never.
-	EnsureImage(ctx context.Context, image string, policy corev1.PullPolicy) (ImageResult, error)
+	// pulled. pullSecrets are the data (.dockerconfigjson or .dockercfg) of the pod's
+	// imagePullSecrets, for registries that need credentials. ErrImageNeverPull: absent and
+	// policy Never.
+	EnsureImage(ctx context.Context, image string, policy corev1.PullPolicy, pullSecrets [][]byte) (ImageResult, error)
 
 	// CreateContainer creates, without starting, a container in the pod's ready sandbox
 	// and returns its ID. ErrNotFound: no sandbox; ErrSandboxNotReady: sandbox stopped.
@@ -124,6 +132,11 @@ type SandboxConfig struct {
 	// Volumes resolves the pod's claim-backed volumes (by pod volume name) to the bound
 	// PersistentVolume; read-only. Other volume types are read from Pod.Spec.Volumes.
 	Volumes map[string]*corev1.PersistentVolume
+	// ConfigMaps and Secrets hold, by object name, those the pod's configMap, secret and
+	// projected volumes name and the API has; read-only. A missing entry is an optional
+	// object that does not exist.
+	ConfigMaps map[string]*corev1.ConfigMap
+	Secrets    map[string]*corev1.Secret
 }
 
 // ContainerConfig describes a container to create.
@@ -140,6 +153,13 @@ type ContainerConfig struct {
 	// Hash fingerprints the spec; the runtime reports it back and the agent restarts a
 	// container whose spec no longer matches.
 	Hash string
+	// Env is the container's environment as the agent resolved it ("NAME=value": envFrom,
+	// then env with valueFrom and $(VAR) references expanded, as upstream's kubelet); the
+	// runtime puts it after the image's own environment, which it overrides.
+	Env []string
+	// Command and Args are the container's command and args with $(VAR) references
+	// expanded against Env; the runtime combines them with the image's entrypoint and cmd.
+	Command, Args []string
 }
 
 // SandboxState says whether a sandbox's network is up.

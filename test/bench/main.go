@@ -133,7 +133,7 @@ type cluster struct {
 func start(bin, dir string, args ...string) *cluster {
 	port := freePort()
 	cmd := exec.Command(bin, append([]string{"up", "--data-dir", dir, "--listen", "127.0.0.1:" + strconv.Itoa(port),
-		"--ingress-http-addr", "127.0.0.1:0", "--ingress-https-addr", "127.0.0.1:0"}, args...)...)
+		"--ingress-http-addr", "127.0.0.1:0", "--ingress-https-addr", "127.0.0.1:0", "--runtime=sim"}, args...)...)
 	cmd.Stdout, cmd.Stderr = nil, os.Stderr
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, Timeout: time.Second}
 	url := fmt.Sprintf("https://127.0.0.1:%d/readyz", port)

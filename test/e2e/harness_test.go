@@ -80,7 +80,7 @@ func (c *cluster) launch() error {
 	c.stdout, c.stderr = &syncBuffer{}, &syncBuffer{}
 	// Several clusters run side by side: the ingress controller takes ports of its own.
 	cmd := exec.Command(ordinalBinary, "up", "--data-dir", c.dataDir, "--listen", c.addr,
-		"--ingress-http-addr", "127.0.0.1:0", "--ingress-https-addr", "127.0.0.1:0")
+		"--ingress-http-addr", "127.0.0.1:0", "--ingress-https-addr", "127.0.0.1:0", "--runtime=sim")
 	cmd.Env = append(os.Environ(), c.env...)
 	cmd.Stdout = io.MultiWriter(c.stdout, c.log)
 	cmd.Stderr = io.MultiWriter(c.stderr, c.log)

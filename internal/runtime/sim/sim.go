@@ -157,9 +157,12 @@ func (r *Runtime) RemovePodSandbox(_ context.Context, uid types.UID) error {
 }
 
 // EnsureImage implements runtime.Runtime: every image is present in the sim.
-func (r *Runtime) EnsureImage(context.Context, string, corev1.PullPolicy) (runtime.ImageResult, error) {
+func (r *Runtime) EnsureImage(context.Context, string, corev1.PullPolicy, [][]byte) (runtime.ImageResult, error) {
 	return runtime.ImageResult{}, nil
 }
+
+// UpdatePodVolumes implements runtime.Runtime: simulated pods have no volume content.
+func (r *Runtime) UpdatePodVolumes(context.Context, *runtime.SandboxConfig) error { return nil }
 
 // PodStatus implements runtime.Runtime.
 func (r *Runtime) PodStatus(_ context.Context, uid types.UID) (*runtime.PodStatus, error) {
