@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -92,6 +93,14 @@ func serve(ctx context.Context, o *serveOptions) error {
 			return fmt.Errorf("ORDINAL_COMPACTION_INTERVAL=%q: %w", v, err)
 		}
 		compaction = d
+	}
+	// With real containers, the cluster DNS server answers at the kube-dns Service's address
+	// on this machine, where pods' resolv.conf sends them.
+	if o.nodes.runtime == "process" && len(o.dnsListen) == 0 {
+		if err := ensureDNSAddress(o.clusterDNS); err != nil {
+			return fmt.Errorf("cluster DNS: %w", err)
+		}
+		o.dnsListen = []string{net.JoinHostPort(o.clusterDNS, "53")}
 	}
 	cp, err := controlplane.Start(ctx, controlplane.Options{
 		DataDir:            o.dataDir,

@@ -27,7 +27,8 @@ import (
 func startAPI(t *testing.T) (context.Context, kubernetes.Interface) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cp, err := controlplane.Start(ctx, controlplane.Options{DataDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	// The reclaimer alone: the volume controller would release volumes whose claims do not exist.
+	cp, err := controlplane.Start(ctx, controlplane.Options{DataDir: t.TempDir(), Listen: "127.0.0.1:0", DisableControllers: []string{"volume"}})
 	if err != nil {
 		cancel()
 		t.Fatal(err)
