@@ -56,7 +56,7 @@ func startCluster(t *testing.T, node string) *cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(streaming.Local.Register(srv))
+	t.Cleanup(cp.Streaming.Register(srv))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); a.Run(ctx) }()

@@ -27,7 +27,7 @@ func startCluster(t *testing.T) kubernetes.Interface {
 	t.Helper()
 	cp, err := controlplane.Start(context.Background(), controlplane.Options{DataDir: t.TempDir(), Listen: "127.0.0.1:0",
 		// This test runs its own controller.
-		DisableControllers: []string{"daemonset"}})
+		DisableControllers: []string{"daemonset", "nodeipam"}})
 	if err != nil {
 		t.Fatalf("starting the control plane: %v", err)
 	}
