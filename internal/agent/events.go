@@ -54,6 +54,7 @@ const (
 	waitingCreateConfigError = "CreateContainerConfigError"
 	waitingRunError          = "RunContainerError"
 	waitingImagePull         = "ErrImagePull"
+	waitingImagePullBackOff  = "ImagePullBackOff"
 	waitingImageNeverPull    = "ErrImageNeverPull"
 )
 

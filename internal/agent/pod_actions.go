@@ -257,7 +257,13 @@ func (p *planner) startOrWait(c *corev1.Container, init bool, attempt uint32, ex
 	key := backOffKey(c)
 	if se, ok := p.s.StartErrors[c.Name]; ok {
 		if in, left, _ := p.s.BackOff.inBackOff(key, se.At, p.s.Now); in {
-			p.acts.Waiting[c.Name] = corev1.ContainerStateWaiting{Reason: se.Reason, Message: se.Message}
+			waiting := corev1.ContainerStateWaiting{Reason: se.Reason, Message: se.Message}
+			if se.Reason == waitingImagePull {
+				// The sync that failed the pull reported ErrImagePull; while the back-off
+				// holds the next try, upstream shows ImagePullBackOff.
+				waiting = corev1.ContainerStateWaiting{Reason: waitingImagePullBackOff, Message: fmt.Sprintf("Back-off pulling image %q", c.Image)}
+			}
+			p.acts.Waiting[c.Name] = waiting
 			p.requeue(left)
 			return
 		}

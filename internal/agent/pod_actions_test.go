@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -267,6 +268,18 @@ func TestComputePodActions(t *testing.T) {
 			now:      1,
 			want: podActions{
 				Waiting:      map[string]corev1.ContainerStateWaiting{"app": {Reason: "CreateContainerError", Message: "boom"}},
+				RequeueAfter: 9 * time.Second,
+			},
+		},
+		{
+			name:     "failed pull in back-off: ImagePullBackOff",
+			pod:      simple(always),
+			rs:       func(p *corev1.Pod) *runtime.PodStatus { return runtimeStatus(p) },
+			startErr: map[string]startError{"app": {Reason: "ErrImagePull", Message: "not found", At: epoch}},
+			backOff:  func(p *corev1.Pod) *crashBackOff { return crashedOnce(p, "app") },
+			now:      1,
+			want: podActions{
+				Waiting:      map[string]corev1.ContainerStateWaiting{"app": {Reason: "ImagePullBackOff", Message: fmt.Sprintf("Back-off pulling image %q", simple(always).Spec.Containers[0].Image)}},
 				RequeueAfter: 9 * time.Second,
 			},
 		},
