@@ -25,6 +25,8 @@ import (
 	"k8s.io/client-go/tools/reference"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
+
+	"ordinal.dev/ordinal/internal/controller/wakeup"
 )
 
 // Options tune the controller; the zero value is production.
@@ -43,7 +45,7 @@ type Controller struct {
 	broadcaster record.EventBroadcaster
 	recorder    record.EventRecorder
 	clock       clock.WithDelayedExecution
-	wake        *wakeups
+	wake        *wakeup.Wakeups
 }
 
 // New builds the controller on shared CronJob and Job informers. Start the informers, then
@@ -63,7 +65,7 @@ func New(client kubernetes.Interface, cjInformer batchinformers.CronJobInformer,
 		recorder:    broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "cronjob-controller"}),
 		clock:       opts.Clock,
 	}
-	c.wake = newWakeups(c.clock, c.queue.Add)
+	c.wake = wakeup.New(c.clock, c.queue.Add)
 	cjInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: c.enqueue,
 		UpdateFunc: func(old, cur any) {
@@ -72,7 +74,7 @@ func New(client kubernetes.Interface, cjInformer batchinformers.CronJobInformer,
 				// A new schedule: wake at its next time (sooner ones win in the wake-ups).
 				if s, err := parseSchedule(n); err == nil {
 					if key, err := cache.MetaNamespaceKeyFunc(n); err == nil {
-						c.wake.after(key, nextScheduleTimeDuration(n, c.clock.Now(), s))
+						c.wake.After(key, nextScheduleTimeDuration(n, c.clock.Now(), s))
 					}
 					return
 				}
@@ -123,7 +125,7 @@ func (c *Controller) processNext(ctx context.Context) bool {
 		c.queue.Forget(key)
 	}
 	if requeue != nil {
-		c.wake.after(key, *requeue)
+		c.wake.After(key, *requeue)
 	}
 	return true
 }

@@ -26,6 +26,8 @@ import (
 	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
+
+	"ordinal.dev/ordinal/internal/controller/wakeup"
 )
 
 // Options tune the controller; the zero value is production.
@@ -48,7 +50,7 @@ type Controller struct {
 	clock       clock.WithDelayedExecution
 	exp         *expectations
 	backoff     *failedPodBackoff
-	wake        *wakeups
+	wake        *wakeup.Wakeups
 }
 
 // New builds the controller on shared informers for DaemonSets, ControllerRevisions, pods
@@ -73,7 +75,7 @@ func New(client kubernetes.Interface, dsInformer appsinformers.DaemonSetInformer
 		exp:         newExpectations(),
 		backoff:     newFailedPodBackoff(),
 	}
-	c.wake = newWakeups(c.clock, c.queue.Add)
+	c.wake = wakeup.New(c.clock, c.queue.Add)
 
 	dsInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    c.enqueue,
@@ -287,7 +289,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 		syncErr = err
 	}
 	if p.RequeueAfter > 0 {
-		c.wake.after(key, p.RequeueAfter)
+		c.wake.After(key, p.RequeueAfter)
 	}
 	return syncErr
 }

@@ -24,6 +24,8 @@ import (
 	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
+
+	"ordinal.dev/ordinal/internal/controller/wakeup"
 )
 
 // syncBatchPeriod delays syncs caused by pod events, so that a burst of pod changes costs
@@ -50,7 +52,7 @@ type Controller struct {
 	clock       clock.WithDelayedExecution
 	exp         *expectations
 	backoff     *backoffStore
-	wake        *wakeups
+	wake        *wakeup.Wakeups
 }
 
 // New builds the controller on shared Job and pod informers. Start the informers, then Run.
@@ -76,7 +78,7 @@ func New(client kubernetes.Interface, jobInformer batchinformers.JobInformer, po
 		exp:         newExpectations(),
 		backoff:     newBackoffStore(),
 	}
-	c.wake = newWakeups(c.clock, c.queue.Add)
+	c.wake = wakeup.New(c.clock, c.queue.Add)
 	jobInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj any) { c.enqueue(obj, 0) },
 		UpdateFunc: func(old, cur any) {

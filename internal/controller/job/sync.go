@@ -80,7 +80,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 		c.recorder.Event(s.job, e.Type, e.Reason, e.Message)
 	}
 	if s.requeueAfter > 0 {
-		c.wake.after(key, s.requeueAfter)
+		c.wake.After(key, s.requeueAfter)
 	}
 	return utilerrors.NewAggregate([]error{manageErr, rmErr})
 }

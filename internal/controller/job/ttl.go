@@ -31,7 +31,7 @@ func (c *Controller) deleteExpired(ctx context.Context, key string, job *batchv1
 		return nil
 	}
 	if now := c.clock.Now(); now.Before(at) {
-		c.wake.after(key, at.Sub(now))
+		c.wake.After(key, at.Sub(now))
 		return nil
 	}
 	fresh, err := c.client.BatchV1().Jobs(job.Namespace).Get(ctx, job.Name, metav1.GetOptions{})
@@ -46,7 +46,7 @@ func (c *Controller) deleteExpired(ctx context.Context, key string, job *batchv1
 		return nil
 	}
 	if now := c.clock.Now(); now.Before(at) {
-		c.wake.after(key, at.Sub(now))
+		c.wake.After(key, at.Sub(now))
 		return nil
 	}
 	foreground := metav1.DeletePropagationForeground
