@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	goruntime "runtime"
@@ -10,12 +11,16 @@ import (
 	"sync"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"ordinal.dev/ordinal/internal/agent"
 	"ordinal.dev/ordinal/internal/agent/streaming"
 	"ordinal.dev/ordinal/internal/image"
+	"ordinal.dev/ordinal/internal/network/proxy"
 	"ordinal.dev/ordinal/internal/runtime"
 	"ordinal.dev/ordinal/internal/runtime/process"
 	"ordinal.dev/ordinal/internal/runtime/sim"
@@ -84,6 +89,10 @@ func startNodes(ctx context.Context, cfg *rest.Config, local *streaming.LocalNod
 			cancel()
 			return nil, err
 		}
+		if o.runtime == "process" {
+			n.wg.Add(1)
+			go func() { defer n.wg.Done(); runProxy(ctx, client, name) }()
+		}
 	}
 	for i := 1; i <= o.simNodes; i++ {
 		name := fmt.Sprintf("ordinal-sim-%d", i)
@@ -120,4 +129,32 @@ func processRuntime(o nodeOptions) (runtime.Runtime, error) {
 		return nil, fmt.Errorf("image store: %w", err)
 	}
 	return process.New(process.Options{DataDir: o.dataDir, Images: store, VolumeDir: o.volumeDir, ClusterDNS: o.clusterDNS})
+}
+
+// runProxy runs the service proxy of this machine's node once the node has its pod range:
+// ClusterIP traffic from pods is sent to the services' ready endpoints.
+func runProxy(ctx context.Context, client kubernetes.Interface, nodeName string) {
+	var podCIDR string
+	err := wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		node, err := client.CoreV1().Nodes().Get(ctx, nodeName, metav1.GetOptions{})
+		if err != nil {
+			return false, nil
+		}
+		podCIDR = node.Spec.PodCIDR
+		return podCIDR != "", nil
+	})
+	if err != nil {
+		return
+	}
+	factory := informers.NewSharedInformerFactory(client, 0)
+	// The cluster DNS server listens on the kube-dns address itself (see ensureDNSAddress).
+	px, err := proxy.New(client, factory, proxy.Options{NodeName: nodeName, BridgeCIDR: podCIDR, Unproxied: []string{"kube-system/kube-dns"}})
+	if err != nil {
+		slog.Error("service proxy", "err", err)
+		return
+	}
+	factory.Start(ctx.Done())
+	if err := px.Run(ctx); err != nil {
+		slog.Error("service proxy", "err", err)
+	}
 }
