@@ -208,7 +208,10 @@ func TestStatefulSetPolicyAndUpdatesOnSim(t *testing.T) {
 	})
 	before := k.jsonpath("{.metadata.labels.controller-revision-hash}", "pod", "ondel-0")
 	k.run("set", "image", "sts/ondel", "nginx=registry.k8s.io/nginx-slim:0.9")
-	k.run("delete", "pod", "ondel-1")
+	// --wait=false: on the sim runtime the pod is gone and replaced within milliseconds,
+	// and kubectl's wait can then miss the DELETED event (it lists after its GET and finds
+	// the replacement); polling for the new pod is what a user would do.
+	k.run("delete", "pod", "ondel-1", "--wait=false")
 	eventually(t, 30*time.Second, func() string {
 		if got := k.jsonpath("{.spec.containers[0].image}", "pod", "ondel-1"); got != "registry.k8s.io/nginx-slim:0.9" {
 			return "ondel-1 runs " + got
