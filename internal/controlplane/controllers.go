@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"slices"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
@@ -41,7 +43,13 @@ func (cp *ControlPlane) startControllers(ctx context.Context, client kubernetes.
 		runs = append(runs, func() { ns.Run(ctx, 2) })
 	}
 	if cp.enabled("serviceaccount") {
-		sa := serviceaccount.New(client, factory.Core().V1().Namespaces(), factory.Core().V1().ServiceAccounts(), factory.Core().V1().ConfigMaps(), cp.caPEM)
+		// Only the kube-root-ca.crt ConfigMaps: caching every ConfigMap of the cluster for
+		// this one name would cost memory in proportion to all of them.
+		rootCA := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", serviceaccount.RootCAConfigMap).String()
+		}))
+		sa := serviceaccount.New(client, factory.Core().V1().Namespaces(), factory.Core().V1().ServiceAccounts(), rootCA.Core().V1().ConfigMaps(), cp.caPEM)
+		rootCA.Start(ctx.Done())
 		runs = append(runs, func() { sa.Run(ctx, 2) })
 	}
 	if cp.enabled("garbagecollector") {
