@@ -180,19 +180,21 @@ func dryRun(r *http.Request) (bool, error) {
 	return len(values) > 0, nil
 }
 
+// writeRequest reads what every write carries: fieldValidation, dryRun and the body.
+func writeRequest(r *http.Request) (fv string, dry bool, body []byte, err error) {
+	if fv, err = fieldValidation(r); err != nil {
+		return
+	}
+	if dry, err = dryRun(r); err != nil {
+		return
+	}
+	body, err = readBody(r)
+	return
+}
+
 // decodeBody reads and decodes the body of a create or update.
 func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, res *registry.Resource) (runtime.Object, bool, bool) {
-	fv, err := fieldValidation(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return nil, false, false
-	}
-	dry, err := dryRun(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return nil, false, false
-	}
-	body, err := readBody(r)
+	fv, dry, body, err := writeRequest(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return nil, false, false
@@ -235,17 +237,7 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, res *registry.Re
 func patchType(r *http.Request) types.PatchType { return types.PatchType(mediaType(r)) }
 
 func (s *Server) patch(w http.ResponseWriter, r *http.Request, res *registry.Resource, info requestInfo) {
-	fv, err := fieldValidation(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	dry, err := dryRun(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	body, err := readBody(r)
+	fv, dry, body, err := writeRequest(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -362,14 +354,9 @@ func (s *Server) scale(w http.ResponseWriter, r *http.Request, res *registry.Res
 	case "get":
 		scale, err = s.reg.GetScale(ctx, res, info.Namespace, info.Name)
 	case "update":
-		var body []byte
-		if body, err = readBody(r); err == nil {
-			in := &autoscalingv1.Scale{}
-			if err = decodeInto(body, in); err != nil {
-				err = apierrors.NewBadRequest(err.Error())
-			} else {
-				scale, err = s.reg.UpdateScale(ctx, res, info.Namespace, info.Name, in, dry)
-			}
+		in := &autoscalingv1.Scale{}
+		if err = readInto(r, in); err == nil {
+			scale, err = s.reg.UpdateScale(ctx, res, info.Namespace, info.Name, in, dry)
 		}
 	case "patch":
 		var body []byte
@@ -387,14 +374,9 @@ func (s *Server) scale(w http.ResponseWriter, r *http.Request, res *registry.Res
 }
 
 func (s *Server) bind(w http.ResponseWriter, r *http.Request, info requestInfo) {
-	body, err := readBody(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	binding := &corev1.Binding{}
-	if err := decodeInto(body, binding); err != nil {
-		s.writeError(w, r, apierrors.NewBadRequest(err.Error()))
+	if err := readInto(r, binding); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	if binding.Name != "" && binding.Name != info.Name {
@@ -409,14 +391,9 @@ func (s *Server) bind(w http.ResponseWriter, r *http.Request, info requestInfo) 
 }
 
 func (s *Server) finalize(w http.ResponseWriter, r *http.Request, info requestInfo) {
-	body, err := readBody(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	ns := &corev1.Namespace{}
-	if err := decodeInto(body, ns); err != nil {
-		s.writeError(w, r, apierrors.NewBadRequest(err.Error()))
+	if err := readInto(r, ns); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	out, err := s.reg.FinalizeNamespace(r.Context(), info.Name, ns.Spec.Finalizers)
@@ -425,6 +402,18 @@ func (s *Server) finalize(w http.ResponseWriter, r *http.Request, info requestIn
 		return
 	}
 	s.writeObject(w, r, http.StatusOK, out)
+}
+
+// readInto reads the body into a typed object (Binding, Namespace, Scale).
+func readInto(r *http.Request, into runtime.Object) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	if err := decodeInto(body, into); err != nil {
+		return apierrors.NewBadRequest(err.Error())
+	}
+	return nil
 }
 
 // decodeInto decodes a body of any of the media types clients send (client-go's typed

@@ -60,24 +60,13 @@ func prepareClaim(ctx context.Context, r *Registry, obj runtime.Object) error {
 	if pvc.Spec.StorageClassName != nil {
 		return nil
 	}
-	classes, err := r.store.List(ctx, "/registry/storage.k8s.io/storageclasses/", storage.ListOptions{}, func() runtime.Object { return &storagev1.StorageClass{} })
+	chosen, err := newestDefault(ctx, r, "/registry/storage.k8s.io/storageclasses/", func() runtime.Object { return &storagev1.StorageClass{} },
+		func(o runtime.Object) bool { return IsDefaultStorageClass(o.(*storagev1.StorageClass)) })
 	if err != nil {
-		return apierrors.NewInternalError(err)
+		return err
 	}
-	var chosen *storagev1.StorageClass
-	for _, o := range classes.Items {
-		c := o.(*storagev1.StorageClass)
-		if !IsDefaultStorageClass(c) {
-			continue
-		}
-		if chosen == nil || c.CreationTimestamp.After(chosen.CreationTimestamp.Time) ||
-			(c.CreationTimestamp.Equal(&chosen.CreationTimestamp) && c.Name < chosen.Name) {
-			chosen = c
-		}
-	}
-	if chosen != nil {
-		name := chosen.Name
-		pvc.Spec.StorageClassName = &name
+	if chosen != "" {
+		pvc.Spec.StorageClassName = &chosen
 	}
 	return nil
 }
@@ -135,24 +124,41 @@ func prepareIngress(ctx context.Context, r *Registry, obj runtime.Object) error 
 	if _, ok := ing.Annotations["kubernetes.io/ingress.class"]; ok {
 		return nil
 	}
-	classes, err := r.store.List(ctx, "/registry/networking.k8s.io/ingressclasses/", storage.ListOptions{}, func() runtime.Object { return &networkingv1.IngressClass{} })
+	chosen, err := newestDefault(ctx, r, "/registry/networking.k8s.io/ingressclasses/", func() runtime.Object { return &networkingv1.IngressClass{} },
+		func(o runtime.Object) bool {
+			return o.(*networkingv1.IngressClass).Annotations[networkingv1.AnnotationIsDefaultIngressClass] == "true"
+		})
 	if err != nil {
-		return apierrors.NewInternalError(err)
+		return err
 	}
-	var chosen *networkingv1.IngressClass
-	for _, o := range classes.Items {
-		c := o.(*networkingv1.IngressClass)
-		if c.Annotations[networkingv1.AnnotationIsDefaultIngressClass] != "true" {
+	if chosen != "" {
+		ing.Spec.IngressClassName = &chosen
+	}
+	return nil
+}
+
+// newestDefault names the newest object under prefix that isDefault accepts (the smallest
+// name on a tie), as upstream's DefaultStorageClass and DefaultIngressClass admission pick
+// among several defaults; "" when there is none.
+func newestDefault(ctx context.Context, r *Registry, prefix string, newObj func() runtime.Object, isDefault func(runtime.Object) bool) (string, error) {
+	list, err := r.store.List(ctx, prefix, storage.ListOptions{Predicate: isDefault}, newObj)
+	if err != nil {
+		return "", apierrors.NewInternalError(err)
+	}
+	var chosen metav1.Object
+	for _, o := range list.Items {
+		c := accessor(o)
+		if chosen == nil {
+			chosen = c
 			continue
 		}
-		if chosen == nil || c.CreationTimestamp.After(chosen.CreationTimestamp.Time) ||
-			(c.CreationTimestamp.Equal(&chosen.CreationTimestamp) && c.Name < chosen.Name) {
+		created, best := c.GetCreationTimestamp().Time, chosen.GetCreationTimestamp().Time
+		if created.After(best) || (created.Equal(best) && c.GetName() < chosen.GetName()) {
 			chosen = c
 		}
 	}
-	if chosen != nil {
-		name := chosen.Name
-		ing.Spec.IngressClassName = &name
+	if chosen == nil {
+		return "", nil
 	}
-	return nil
+	return chosen.GetName(), nil
 }

@@ -144,25 +144,23 @@ func validateFileMode(mode *int32, fldPath *field.Path) field.ErrorList {
 }
 
 func validateSecretVolumeSource(s *corev1.SecretVolumeSource, fldPath *field.Path) field.ErrorList {
-	var allErrs field.ErrorList
-	if len(s.SecretName) == 0 {
-		allErrs = append(allErrs, field.Required(fldPath.Child("secretName"), ""))
-	}
-	allErrs = append(allErrs, validateFileMode(s.DefaultMode, fldPath.Child("defaultMode"))...)
-	for i, kp := range s.Items {
-		allErrs = append(allErrs, validateKeyToPath(&kp, fldPath.Child("items").Index(i))...)
-	}
-	return allErrs
+	return validateObjectVolumeSource(s.SecretName, "secretName", s.DefaultMode, s.Items, fldPath)
 }
 
 func validateConfigMapVolumeSource(c *corev1.ConfigMapVolumeSource, fldPath *field.Path) field.ErrorList {
+	return validateObjectVolumeSource(c.Name, "name", c.DefaultMode, c.Items, fldPath)
+}
+
+// validateObjectVolumeSource checks a volume projecting the keys of a named object (a secret
+// or a config map): the name, the default mode and each item.
+func validateObjectVolumeSource(name, nameField string, defaultMode *int32, items []corev1.KeyToPath, fldPath *field.Path) field.ErrorList {
 	var allErrs field.ErrorList
-	if len(c.Name) == 0 {
-		allErrs = append(allErrs, field.Required(fldPath.Child("name"), ""))
+	if len(name) == 0 {
+		allErrs = append(allErrs, field.Required(fldPath.Child(nameField), ""))
 	}
-	allErrs = append(allErrs, validateFileMode(c.DefaultMode, fldPath.Child("defaultMode"))...)
-	for i, kp := range c.Items {
-		allErrs = append(allErrs, validateKeyToPath(&kp, fldPath.Child("items").Index(i))...)
+	allErrs = append(allErrs, validateFileMode(defaultMode, fldPath.Child("defaultMode"))...)
+	for i := range items {
+		allErrs = append(allErrs, validateKeyToPath(&items[i], fldPath.Child("items").Index(i))...)
 	}
 	return allErrs
 }
