@@ -24,7 +24,7 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(upCommand(), serverCommand(), kubeconfigCommand(), imageCommand(), versionCommand())
+	root.AddCommand(upCommand(), serverCommand(), kubeconfigCommand(), imageCommand(), resetCommand(), versionCommand())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "ordinal:", err)
 		os.Exit(1)

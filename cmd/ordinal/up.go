@@ -80,6 +80,11 @@ func serve(ctx context.Context, o *serveOptions) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()
+	release, err := lockDataDir(o.dataDir)
+	if err != nil {
+		return err
+	}
+	defer release()
 	var endpoints []string
 	if o.etcdEndpoints != "" {
 		endpoints = strings.Split(o.etcdEndpoints, ",")

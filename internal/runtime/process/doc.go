@@ -44,9 +44,11 @@
 // for beside the running executable; without it the running executable is started as
 // `<exe> shim <container dir>`, which must call shim.Main (Options.Shim overrides both).
 //
-// Host network: the bridge gets the gateway address; routes of type unreachable cover the
-// pod range (10.42.0.0/16) and the service range (10.43.0.0/16) so that their traffic never
-// takes the default route (the bridge's own /24 is more specific); and the nftables table
+// Host network: the bridge gets the gateway address; a route of type unreachable covers the
+// pod range (10.42.0.0/16) so that its traffic never takes the default route (the bridge's
+// own /24 is more specific); the service range (10.43.0.0/16) is routed into the bridge
+// with the gateway as source, so that the host reaches cluster IPs through the service
+// proxy's DNAT and an unproxied cluster IP goes nowhere; and the nftables table
 // `inet ordinal` drops forwarded packets from or to those ranges on any interface but the
 // bridges. These are set up, idempotently, when the node gets its pod CIDR and never torn
 // down. Pods are not masqueraded: they reach each other and the host, nothing beyond.

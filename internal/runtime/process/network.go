@@ -26,13 +26,10 @@ const podIfName = "eth0"
 // (.1) of the pod CIDR, addresses from host-local, no masquerading (pod traffic stays on
 // the node), and portmap when the pod has host ports.
 func cniConfList(bridge, podCIDR, ipamDir string, portmap bool) ([]byte, error) {
-	_, n, err := net.ParseCIDR(podCIDR)
-	if err != nil || n.IP.To4() == nil {
-		return nil, fmt.Errorf("pod CIDR %q: must be an IPv4 CIDR", podCIDR)
+	gw, n, err := gatewayOf(podCIDR)
+	if err != nil {
+		return nil, err
 	}
-	gw := make(net.IP, 4)
-	copy(gw, n.IP.To4())
-	gw[3]++
 	plugins := []map[string]any{{
 		"type": "bridge", "bridge": bridge, "isGateway": true, "ipMasq": false, "hairpinMode": true,
 		"ipam": map[string]any{
@@ -46,6 +43,19 @@ func cniConfList(bridge, podCIDR, ipamDir string, portmap bool) ([]byte, error) 
 		plugins = append(plugins, map[string]any{"type": "portmap", "capabilities": map[string]bool{"portMappings": true}, "snat": true})
 	}
 	return json.Marshal(map[string]any{"cniVersion": "1.0.0", "name": cniNetworkName, "plugins": plugins})
+}
+
+// gatewayOf returns the bridge's address in a pod CIDR (its first host address) and the
+// CIDR itself.
+func gatewayOf(podCIDR string) (net.IP, *net.IPNet, error) {
+	_, n, err := net.ParseCIDR(podCIDR)
+	if err != nil || n.IP.To4() == nil {
+		return nil, nil, fmt.Errorf("pod CIDR %q: must be an IPv4 CIDR", podCIDR)
+	}
+	gw := make(net.IP, 4)
+	copy(gw, n.IP.To4())
+	gw[3]++
+	return gw, n, nil
 }
 
 // portMappings are the pod's host ports in portmap's terms.
@@ -162,13 +172,36 @@ add rule inet ordinal forward ip saddr @ranges oifname != @bridges drop
 add rule inet ordinal forward ip daddr @ranges oifname != @bridges drop
 `
 
-// setUpHost installs the unreachable routes of the cluster's ranges and ordinal's nftables
-// table; both are idempotent and never torn down (another node's agent or a restarted one
-// needs them as much).
-func (r *Runtime) setUpHost(ctx context.Context) error {
-	for _, cidr := range []string{r.opts.PodRange, r.opts.ServiceRange} {
-		if out, err := exec.CommandContext(ctx, "ip", "route", "replace", "unreachable", cidr).CombinedOutput(); err != nil {
-			return fmt.Errorf("ip route replace unreachable %s: %v: %s", cidr, err, bytes.TrimSpace(out))
+// setUpHost installs the unreachable route of the pod range, the node's bridge with
+// its gateway address, the route of the service range through that bridge, and ordinal's
+// nftables table; all are idempotent and never torn down (another node's agent or a
+// restarted one needs them as much).
+//
+// The service range needs a real route for the host itself to reach cluster IPs: a locally
+// made packet is routed before the proxy's nat output chain DNATs it to an endpoint, and an
+// unreachable route (as the pod range has) would fail it there. Through the bridge, with the gateway as source
+// address, the DNATed packet reaches the pod and the reply comes back to the host; a
+// cluster IP that nobody proxies dies on the bridge instead of taking the default route.
+func (r *Runtime) setUpHost(ctx context.Context, podCIDR string) error {
+	gw, n, err := gatewayOf(podCIDR)
+	if err != nil {
+		return err
+	}
+	prefix, _ := n.Mask.Size()
+	steps := [][]string{{"route", "replace", "unreachable", r.opts.PodRange}}
+	if _, err := net.InterfaceByName(r.opts.Bridge); err != nil {
+		steps = append(steps, []string{"link", "add", r.opts.Bridge, "type", "bridge"})
+	}
+	steps = append(steps,
+		[]string{"addr", "replace", fmt.Sprintf("%s/%d", gw, prefix), "dev", r.opts.Bridge},
+		[]string{"link", "set", r.opts.Bridge, "up"},
+		[]string{"route", "replace", r.opts.ServiceRange, "dev", r.opts.Bridge, "src", gw.String()},
+	)
+	for _, args := range steps {
+		out, err := exec.CommandContext(ctx, "ip", args...).CombinedOutput()
+		// Two first pods can set the host up at once; the bridge made by the other is fine.
+		if err != nil && !(args[1] == "add" && bytes.Contains(out, []byte("File exists"))) {
+			return fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, bytes.TrimSpace(out))
 		}
 	}
 	script := fmt.Sprintf(nftScript, r.opts.Bridge, r.opts.PodRange, r.opts.ServiceRange)

@@ -17,7 +17,8 @@ import (
 )
 
 // UpdatePodCIDR implements runtime.Runtime. The first call also sets up the host: the
-// unreachable routes of the cluster ranges and the nftables table (see the package doc).
+// unreachable routes of the cluster ranges, the bridge, the service route and the nftables
+// table (see the package doc).
 func (r *Runtime) UpdatePodCIDR(ctx context.Context, cidr string) error {
 	if _, n, err := net.ParseCIDR(cidr); err != nil || n.IP.To4() == nil {
 		return fmt.Errorf("pod CIDR %q: must be an IPv4 CIDR", cidr)
@@ -26,7 +27,7 @@ func (r *Runtime) UpdatePodCIDR(ctx context.Context, cidr string) error {
 	ready := r.hostReady
 	r.mu.Unlock()
 	if !ready {
-		if err := r.setUpHost(ctx); err != nil {
+		if err := r.setUpHost(ctx, cidr); err != nil {
 			return err
 		}
 	}
