@@ -41,6 +41,9 @@ type cluster struct {
 	log    *syncBuffer   // of every run, for failure reports
 
 	client *http.Client // trusts the cluster's CA; made once the CA exists
+
+	process bool   // real containers in a network namespace of the test's (withProcessRuntime)
+	netns   *netns // that namespace
 }
 
 // clusterOption changes how `ordinal up` is started.
@@ -59,11 +62,19 @@ func startCluster(t *testing.T, opts ...clusterOption) *cluster {
 	for _, o := range opts {
 		o(c)
 	}
+	if c.process {
+		// Before c.cleanup is registered, so that the namespace goes after the cluster.
+		c.prepareProcess()
+	}
 	t.Cleanup(c.cleanup)
 	// The free port can be taken by someone else (another test's etcd, say) between
 	// choosing it and binding it; pick another one then.
 	for attempt := 1; ; attempt++ {
-		c.addr = freeLoopbackAddr(t)
+		if c.process {
+			c.addr = net.JoinHostPort(c.netns.nsIP, "6443") // the namespace's own ports
+		} else {
+			c.addr = freeLoopbackAddr(t)
+		}
 		err := c.launch()
 		if err == nil {
 			return c
@@ -81,6 +92,10 @@ func (c *cluster) launch() error {
 	// Several clusters run side by side: the ingress controller takes ports of its own.
 	cmd := exec.Command(ordinalBinary, "up", "--data-dir", c.dataDir, "--listen", c.addr,
 		"--ingress-http-addr", "127.0.0.1:0", "--ingress-https-addr", "127.0.0.1:0", "--runtime=sim")
+	if c.process {
+		cmd = c.netns.command(context.Background(), ordinalBinary, "up", "--data-dir", c.dataDir, "--listen", c.addr,
+			"--ingress-http-addr", ":8080", "--ingress-https-addr", ":8443", "--runtime=process")
+	}
 	cmd.Env = append(os.Environ(), c.env...)
 	cmd.Stdout = io.MultiWriter(c.stdout, c.log)
 	cmd.Stderr = io.MultiWriter(c.stderr, c.log)
@@ -199,6 +214,9 @@ func (c *cluster) cleanup() {
 	}
 	if c.client != nil {
 		c.client.CloseIdleConnections()
+	}
+	if c.process {
+		c.resetProcess()
 	}
 	if c.t.Failed() {
 		c.t.Logf("output of ordinal up:\n%s", c.log.String())

@@ -52,19 +52,23 @@ func runTests(m *testing.M) int {
 	return m.Run()
 }
 
-// buildOrdinal builds ./cmd/ordinal of the module this test lives in.
+// buildOrdinal builds ./cmd/ordinal of the module this test lives in, and its container shim.
 func buildOrdinal(out string) error {
 	root, err := moduleRoot()
 	if err != nil {
 		return err
 	}
 	// `go test` puts its own go first on PATH, so this is the toolchain running the tests.
-	cmd := exec.Command("go", "build", "-o", out, "./cmd/ordinal")
-	cmd.Dir = root
-	var output bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &output, &output
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go build ./cmd/ordinal in %s: %v\n%s", root, err, output.String())
+	// The container shim goes beside ordinal, where the process runtime looks for it.
+	builds := map[string]string{out: "./cmd/ordinal", filepath.Join(filepath.Dir(out), "ordinal-shim"): "./internal/runtime/process/ordinal-shim"}
+	for bin, pkg := range builds {
+		cmd := exec.Command("go", "build", "-o", bin, pkg)
+		cmd.Dir = root
+		var output bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &output, &output
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("go build %s in %s: %v\n%s", pkg, root, err, output.String())
+		}
 	}
 	return nil
 }
