@@ -20,6 +20,7 @@ import (
 	"ordinal.dev/ordinal/internal/agent"
 	"ordinal.dev/ordinal/internal/agent/streaming"
 	"ordinal.dev/ordinal/internal/image"
+	"ordinal.dev/ordinal/internal/network/podroutes"
 	"ordinal.dev/ordinal/internal/network/proxy"
 	"ordinal.dev/ordinal/internal/runtime"
 	"ordinal.dev/ordinal/internal/runtime/process"
@@ -90,8 +91,12 @@ func startNodes(ctx context.Context, cfg *rest.Config, local *streaming.LocalNod
 			return nil, err
 		}
 		if o.runtime == "process" {
-			n.wg.Add(1)
+			factory := informers.NewSharedInformerFactory(client, 0)
+			routes := podroutes.New(name, factory.Core().V1().Nodes())
+			factory.Start(ctx.Done())
+			n.wg.Add(2)
 			go func() { defer n.wg.Done(); runProxy(ctx, client, name) }()
+			go func() { defer n.wg.Done(); routes.Run(ctx) }()
 		}
 	}
 	for i := 1; i <= o.simNodes; i++ {

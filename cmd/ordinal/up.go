@@ -27,6 +27,8 @@ type serveOptions struct {
 	ingressHTTP   string
 	ingressHTTPS  string
 	nodes         nodeOptions
+	// leaderElection: controllers run only on the server holding the lease (ordinal server).
+	leaderElection bool
 }
 
 func (o *serveOptions) addFlags(cmd *cobra.Command) {
@@ -64,6 +66,7 @@ func serverCommand() *cobra.Command {
 		Short: "Run the control plane (apiserver and controllers) on an etcd cluster",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.leaderElection = true
 			return serve(cmd.Context(), o)
 		},
 	}
@@ -118,6 +121,7 @@ func serve(ctx context.Context, o *serveOptions) error {
 		IngressHTTPAddr:    o.ingressHTTP,
 		IngressHTTPSAddr:   o.ingressHTTPS,
 		CompactionInterval: compaction,
+		LeaderElection:     o.leaderElection,
 		Progress:           os.Stdout,
 	})
 	if err != nil {

@@ -26,8 +26,6 @@ func bootstrap(ctx context.Context, reg *registry.Registry, clusterDNS string) e
 			return err
 		}
 	}
-	// The "kubernetes" Service names the apiserver inside the cluster, at the first address
-	// of the service range, as upstream.
 	// The default StorageClass is created once; a user who later unmarks it as default
 	// keeps that choice across restarts.
 	if err := ensure(ctx, reg, "storage.k8s.io", "storageclasses", "", volumectl.DefaultStorageClass()); err != nil {
@@ -50,6 +48,8 @@ func bootstrap(ctx context.Context, reg *registry.Registry, clusterDNS string) e
 	}); err != nil {
 		return err
 	}
+	// The "kubernetes" Service names the apiserver inside the cluster, at the first address
+	// of the service range, as upstream.
 	first := firstServiceIP(reg.ServiceIPs.CIDR())
 	return ensure(ctx, reg, "", "services", metav1.NamespaceDefault, &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: "kubernetes", Labels: map[string]string{"component": "apiserver", "provider": "kubernetes"}},

@@ -30,8 +30,10 @@ import (
 	"ordinal.dev/ordinal/internal/scheduler"
 )
 
-// startControllers runs the controllers against the API, as clients like any other.
-func (cp *ControlPlane) startControllers(ctx context.Context, client kubernetes.Interface) error {
+// startControllers starts the controllers and the scheduler against the API, as clients
+// like any other, each in a goroutine started by run; they stop when ctx ends. With leader
+// election only the leading server runs them (see leader.go).
+func (cp *ControlPlane) startControllers(ctx context.Context, client kubernetes.Interface, run func(func())) error {
 	md, err := metadata.NewForConfig(cp.RestConfig)
 	if err != nil {
 		return err
@@ -103,17 +105,6 @@ func (cp *ControlPlane) startControllers(ctx context.Context, client kubernetes.
 		}
 		runs = append(runs, func() { epc.Run(ctx, 5) })
 	}
-	if len(cp.opts.DNSListen) > 0 {
-		srv, err := dns.New(factory, dns.Options{NameserverIPs: []string{cp.opts.ClusterDNS}})
-		if err != nil {
-			return err
-		}
-		runs = append(runs, func() {
-			if err := srv.Serve(ctx, cp.opts.DNSListen...); err != nil && ctx.Err() == nil {
-				slog.Error("cluster DNS stopped", "err", err)
-			}
-		})
-	}
 	if cp.enabled("daemonset") {
 		dsc := daemonset.New(client, factory.Apps().V1().DaemonSets(), factory.Apps().V1().ControllerRevisions(),
 			factory.Core().V1().Pods(), factory.Core().V1().Nodes(), daemonset.Options{})
@@ -142,6 +133,31 @@ func (cp *ControlPlane) startControllers(ctx context.Context, client kubernetes.
 		volumes := volumectl.New(client, factory, volumectl.Options{LocalPathRoot: cp.VolumeDir})
 		runs = append(runs, func() { volumes.Run(ctx) })
 	}
+	// The constructors above register their informers (and indexers, which must be added
+	// before an informer runs); start them all once every controller is known.
+	factory.Start(ctx.Done())
+	for _, fn := range runs {
+		run(fn)
+	}
+	return nil
+}
+
+// startServing starts what every server runs whether it leads or not, because it serves
+// traffic on this machine: the cluster DNS server and the ingress controller.
+func (cp *ControlPlane) startServing(ctx context.Context, client kubernetes.Interface) error {
+	factory := informers.NewSharedInformerFactory(client, 0)
+	var runs []func()
+	if len(cp.opts.DNSListen) > 0 {
+		srv, err := dns.New(factory, dns.Options{NameserverIPs: []string{cp.opts.ClusterDNS}})
+		if err != nil {
+			return err
+		}
+		runs = append(runs, func() {
+			if err := srv.Serve(ctx, cp.opts.DNSListen...); err != nil && ctx.Err() == nil {
+				slog.Error("cluster DNS stopped", "err", err)
+			}
+		})
+	}
 	var ic *ingress.Controller
 	if cp.enabled("ingress") && cp.opts.IngressHTTPAddr != "" {
 		var err error
@@ -150,8 +166,6 @@ func (cp *ControlPlane) startControllers(ctx context.Context, client kubernetes.
 			return err
 		}
 	}
-	// The constructors above register their informers (and indexers, which must be added
-	// before an informer runs); start them all once every controller is known.
 	factory.Start(ctx.Done())
 	if ic != nil {
 		// Open the ports now so that a busy port fails start-up with a clear error.

@@ -55,6 +55,10 @@ type Options struct {
 	// DisableControllers names built-in controllers not to run ("namespace",
 	// "garbagecollector", "volume", ...); tests that drive one themselves use it.
 	DisableControllers []string
+	// LeaderElection makes the controllers and the scheduler run only while this server
+	// holds the lease kube-system/ordinal-controller-manager, so that several servers on
+	// one etcd never do the same work twice (`ordinal server`).
+	LeaderElection bool
 	// CompactionInterval is how often etcd is compacted (0: 5 minutes).
 	CompactionInterval time.Duration
 	// Progress receives one line per component as it comes up (nil: discarded).
@@ -160,18 +164,24 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 	store := storage.New(cp.etcd, scheme.Scheme)
 
 	host, port, _ := net.SplitHostPort(ln.Addr().String())
-	hosts := []string{host, "localhost", "127.0.0.1"}
+	// As upstream's serving certificate: also the names and the cluster IP of the kubernetes
+	// Service, which pods use and which every server of a cluster answers for alike.
+	hosts := []string{host, "localhost", "127.0.0.1", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
+		"kubernetes.default.svc.cluster.local", firstServiceIP(serviceCIDR)}
 	if h, err := os.Hostname(); err == nil {
 		hosts = append(hosts, h)
 	}
-	pki, err := apiserver.LoadOrCreatePKI(filepath.Join(opts.DataDir, "pki"), hosts)
-	if err != nil {
-		return nil, fmt.Errorf("certificates in %s: %w", filepath.Join(opts.DataDir, "pki"), err)
+	pkiDir := filepath.Join(opts.DataDir, "pki")
+	if len(opts.EtcdEndpoints) > 0 {
+		if err := sharePKI(ctx, cp.etcd, pkiDir, hosts); err != nil {
+			return nil, err
+		}
 	}
-	token, err := loadOrCreateToken(filepath.Join(opts.DataDir, "pki", "admin.token"))
+	lp, err := loadOrCreateLocalPKI(pkiDir, hosts)
 	if err != nil {
 		return nil, err
 	}
+	pki, token := lp.PKI, lp.token
 	serverHost := host
 	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
 		serverHost = "127.0.0.1"
@@ -190,6 +200,15 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building OpenAPI documents: %w", err)
 	}
+	// Agents on other machines are reached over HTTPS with a client certificate of the CA.
+	kubeletCert, err := apiserver.KubeletClientCertificate(pkiDir)
+	if err != nil {
+		return nil, fmt.Errorf("kubelet client certificate in %s: %w", pkiDir, err)
+	}
+	nodeTransport, err := apiserver.NewNodeTransport(kubeletCert, pki.CACert)
+	if err != nil {
+		return nil, err
+	}
 	metrics := apiserver.NewMetrics()
 	store.ObserveRequest = func(op string, d time.Duration) { metrics.EtcdLatency.WithLabelValues(op).Observe(d.Seconds()) }
 	handler := apiserver.New(apiserver.Config{
@@ -197,7 +216,7 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 		Tokens:        map[string]string{token: "admin"},
 		OpenAPI:       oapi,
 		Metrics:       metrics,
-		NodeStreaming: &apiserver.NodeStreaming{Local: cp.Streaming},
+		NodeStreaming: &apiserver.NodeStreaming{Local: cp.Streaming, Transport: nodeTransport},
 		Ready: func() error {
 			if !cp.ready.Load() {
 				return errors.New("starting")
@@ -235,11 +254,20 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 		cancel()
 		return nil, err
 	}
-	if err := cp.startControllers(runCtx, client); err != nil {
+	if err := cp.startServing(runCtx, client); err != nil {
 		cancel()
 		return nil, err
 	}
-	step("controllers", "scheduler, workloads, volumes, endpoints, garbage collector")
+	if opts.LeaderElection {
+		cp.run(func() { cp.runLeaderElection(runCtx, client) })
+		step("controllers", "started when this server leads (lease kube-system/"+leaderLease+")")
+	} else {
+		if err := cp.startControllers(runCtx, client, cp.run); err != nil {
+			cancel()
+			return nil, err
+		}
+		step("controllers", "scheduler, workloads, volumes, endpoints, garbage collector")
+	}
 	cp.ready.Store(true)
 	ok = true
 	return cp, nil
@@ -306,6 +334,26 @@ func checkDataDir(dir string) error {
 	probe.Close()
 	os.Remove(probe.Name())
 	return nil
+}
+
+// localPKI is what a server loads from its pki dir.
+type localPKI struct {
+	*apiserver.PKI
+	token string
+}
+
+// loadOrCreateLocalPKI loads dir's CA, serving certificate (issued for hosts) and admin
+// token, creating what is missing.
+func loadOrCreateLocalPKI(dir string, hosts []string) (localPKI, error) {
+	pki, err := apiserver.LoadOrCreatePKI(dir, hosts)
+	if err != nil {
+		return localPKI{}, fmt.Errorf("certificates in %s: %w", dir, err)
+	}
+	token, err := loadOrCreateToken(filepath.Join(dir, "admin.token"))
+	if err != nil {
+		return localPKI{}, err
+	}
+	return localPKI{PKI: pki, token: token}, nil
 }
 
 func loadOrCreateToken(path string) (string, error) {

@@ -23,8 +23,8 @@ import (
 // withProcessRuntime runs the cluster with real containers (--runtime=process) inside a
 // network namespace made for the test, so that its bridge, nftables tables, routes and the
 // cluster DNS address on lo never touch the host's, and several such clusters can run at
-// once. The namespace is joined to the host by a veth pair with a /30 of 198.18.0.0/15 (the
-// range set aside for network tests); the apiserver, the ingress controller and NodePorts
+// once. The namespace is joined to the host by a veth pair with a /30 of 198.18.0.0/16 (part
+// of the range set aside for network tests); the apiserver, the ingress controller and NodePorts
 // listen on the namespace's end, so kubectl and the test reach them from the host. The
 // cluster starts with the busybox image imported.
 func withProcessRuntime() clusterOption {
@@ -75,7 +75,7 @@ func newNetns(t *testing.T) *netns {
 	t.Helper()
 	seq := netnsSeq.Add(1)
 	// A /30 per namespace, spread by pid so that two test processes do not collide.
-	idx := uint32(os.Getpid()*31+int(seq)*7919) % (1 << 15)
+	idx := uint32(os.Getpid()*31+int(seq)*7919) % (1 << 14) // 198.18.0.0/16; the LANs use 198.19
 	base := binary.BigEndian.Uint32(net.IPv4(198, 18, 0, 0).To4()) + idx*4
 	ip := func(off uint32) string {
 		b := make(net.IP, 4)

@@ -158,16 +158,19 @@ func (r *Runtime) delNetwork(ctx context.Context, sb *sandbox, pod *corev1.Pod) 
 
 // nftScript is ordinal's nftables table: nothing from or to the pod and service ranges is
 // forwarded through an interface that is not one of ordinal's bridges, except the replies
-// of connections DNATed to pods (hostPort), which leave with the host's address.
+// of connections DNATed to pods (hostPort), which leave with the host's address, and
+// traffic to the pod CIDRs of other nodes (the set remote, kept by package podroutes).
 const nftScript = `table inet ordinal {
 	set bridges { type ifname; }
 	set ranges { type ipv4_addr; flags interval; }
+	set remote { type ipv4_addr; flags interval; }
 	chain forward { type filter hook forward priority filter; policy accept; }
 }
 flush chain inet ordinal forward
 add element inet ordinal bridges { %q }
 add element inet ordinal ranges { %s, %s }
 add rule inet ordinal forward ct status dnat accept
+add rule inet ordinal forward ip daddr @remote accept
 add rule inet ordinal forward ip saddr @ranges oifname != @bridges drop
 add rule inet ordinal forward ip daddr @ranges oifname != @bridges drop
 `
