@@ -29,10 +29,12 @@ bin/busybox.tar: host-packages
 	@mkdir -p bin
 	$(GO) run ./hack/busybox-image -o $@
 
-# Unit, integration and end-to-end tests (the e2e tests drive bin/ordinal with the real kubectl).
+# Unit, integration and end-to-end tests (the e2e tests drive bin/ordinal with the real kubectl),
+# then the comparison of the cluster DNS with CoreDNS's (a module of its own: test/dnscompare).
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
+	cd test/dnscompare && $(GO) vet ./... && $(GO) test -count=1 -timeout 10m ./...
 
 test-short:
 	$(GO) test -short ./...

@@ -53,6 +53,11 @@ func (s *Server) resolveZone(ctx context.Context, owner, name string, qtype uint
 			}
 		}
 		return res
+	case kindNamespace:
+		if !s.namespaceExists(r.namespace) {
+			return s.notFound()
+		}
+		return result{}
 	case kindPod:
 		return s.resolvePod(r, owner, qtype)
 	}
@@ -67,6 +72,10 @@ func (s *Server) resolvePod(r request, owner string, qtype uint16) result {
 	if !ok {
 		return result{rcode: mdns.RcodeNameError}
 	}
+	// Even "insecure" pod names exist only in namespaces that exist, as CoreDNS's.
+	if !s.namespaceExists(r.namespace) {
+		return s.notFound()
+	}
 	if s.opts.PodsVerified {
 		s.idx.mu.RLock()
 		rec, found := s.idx.podsByIP[ip]
@@ -79,6 +88,15 @@ func (s *Server) resolvePod(r request, owner string, qtype uint16) result {
 		return result{answer: []mdns.RR{s.addressRR(owner, ip)}}
 	}
 	return result{}
+}
+
+// namespaceExists reports whether the namespace is in the index. Service names do not ask
+// it: a Service implies its namespace, and the two informers may see a new namespace and its
+// first Service in either order.
+func (s *Server) namespaceExists(name string) bool {
+	s.idx.mu.RLock()
+	defer s.idx.mu.RUnlock()
+	return s.idx.namespaces[name]
 }
 
 // notFound is NXDOMAIN, or SERVFAIL while the informers have not synced: the name may

@@ -3,6 +3,7 @@ package dns
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"testing"
 
 	mdns "github.com/miekg/dns"
@@ -151,6 +152,20 @@ func TestIndexFollowsEvents(t *testing.T) {
 	}
 	waitFor(t, "nginx to lose its last endpoints", gone("nginx.default.svc.cluster.local."))
 	waitFor(t, "web-1 under noports", answers("web-1.noports.default.svc.cluster.local.", mdns.TypeA))
+
+	// A namespace comes and goes, and with it its names.
+	if _, err := client.CoreV1().Namespaces().Create(ctx, namespace("late"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "late's pod names", answers("10-42-0-99.late.pod.cluster.local.", mdns.TypeA))
+	if m := query(s, "late.svc.cluster.local.", mdns.TypeA, 0, false); m.Rcode != mdns.RcodeSuccess {
+		t.Errorf("late.svc.cluster.local.: rcode %s, want NOERROR", mdns.RcodeToString[m.Rcode])
+	}
+	if err := client.CoreV1().Namespaces().Delete(ctx, "late", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "late's pod names to go", gone("10-42-0-99.late.pod.cluster.local."))
+	waitFor(t, "late.svc to go", gone("late.svc.cluster.local."))
 }
 
 func TestPodsVerified(t *testing.T) {
@@ -170,6 +185,24 @@ func TestPodsVerified(t *testing.T) {
 		{qname: "10-42-0-99.default.pod.cluster.local.", qtype: A, rcode: nxdomain, ns: []string{soaRR}},
 	} {
 		t.Run(tc.name(), func(t *testing.T) { tc.check(t, s) })
+	}
+}
+
+func TestDashed(t *testing.T) {
+	for ip, want := range map[string]string{
+		"10.42.0.5":   "10-42-0-5",
+		"2001:db8::1": "2001-db8--1",
+		"2001:db8::":  "2001-db8--0",
+		"::1":         "--1",
+	} {
+		a := netip.MustParseAddr(ip)
+		got := dashed(a)
+		if got != want {
+			t.Errorf("dashed(%s) = %q, want %q", ip, got, want)
+		}
+		if back, ok := undashed(got); !ok || back != a {
+			t.Errorf("undashed(%q) = %v, %v; want %s", got, back, ok, ip)
+		}
 	}
 }
 

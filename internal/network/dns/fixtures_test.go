@@ -71,9 +71,26 @@ func podWithIP(ns, name, ip string) *v1.Pod {
 	}
 }
 
+func namespace(name string) *v1.Namespace {
+	return &v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+}
+
+// ipv6Slice is a slice of IPv6 endpoints without hostnames.
+func ipv6Slice(ns, name, svc string, ips ...string) *discovery.EndpointSlice {
+	s := endpointSlice(ns, name, svc, nil)
+	s.AddressType = discovery.AddressTypeIPv6
+	ready := true
+	for _, ip := range ips {
+		s.Endpoints = append(s.Endpoints, discovery.Endpoint{Addresses: []string{ip}, Conditions: discovery.EndpointConditions{Ready: &ready}})
+	}
+	return s
+}
+
 func clusterObjects() []runtime.Object {
 	web := []v1.ServicePort{svcPort("web", 80, v1.ProtocolTCP)}
 	return []runtime.Object{
+		namespace("default"),
+		namespace("kube-system"),
 		svcObject("default", "web", "10.43.0.20", svcPort("http", 80, v1.ProtocolTCP), svcPort("", 8443, v1.ProtocolTCP), svcPort("dns", 53, v1.ProtocolUDP)),
 		svcObject("kube-system", "kube-dns", "10.43.0.10", svcPort("dns", 53, v1.ProtocolUDP)),
 		svcObject("default", "nginx", v1.ClusterIPNone, web...),
@@ -88,6 +105,8 @@ func clusterObjects() []runtime.Object {
 		externalName("default", "alias", "web.default.svc.cluster.local"),
 		externalName("default", "ext", "example.com"),
 		podWithIP("default", "lonely", "10.42.0.40"),
+		svcObject("default", "v6", v1.ClusterIPNone),
+		ipv6Slice("default", "v6-abcde", "v6", "fd00:10::1", "fd00:10::"),
 	}
 }
 

@@ -103,12 +103,26 @@ var clusterCases = []dnsCase{
 	{qname: "ext.default.svc.cluster.local.", qtype: MX, answer: []string{"ext.default.svc.cluster.local. 5 IN CNAME example.com."}},
 	{qname: "ext.default.svc.cluster.local.", qtype: SRV, ns: []string{soaRR}},
 	{qname: "x.ext.default.svc.cluster.local.", qtype: A, rcode: nxdomain, ns: []string{soaRR}},
+	// No ports under an ExternalName name: no alias either (as CoreDNS).
+	{qname: "_http._tcp.alias.default.svc.cluster.local.", qtype: A, rcode: nxdomain, ns: []string{soaRR}},
+	{qname: "_http._tcp.alias.default.svc.cluster.local.", qtype: SRV, rcode: nxdomain, ns: []string{soaRR}},
+
+	// IPv6 endpoints without hostnames: dashed names, ending in "0" rather than a hyphen.
+	{qname: "fd00-10--1.v6.default.svc.cluster.local.", qtype: AAAA, answer: []string{"fd00-10--1.v6.default.svc.cluster.local. 5 IN AAAA fd00:10::1"}},
+	{qname: "fd00-10--0.v6.default.svc.cluster.local.", qtype: AAAA, answer: []string{"fd00-10--0.v6.default.svc.cluster.local. 5 IN AAAA fd00:10::"}},
+	{qname: "fd00-10--.v6.default.svc.cluster.local.", qtype: AAAA, rcode: nxdomain, ns: []string{soaRR}},
+	{qname: "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.0.d.f.ip6.arpa.", qtype: PTR,
+		answer: []string{"0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.0.d.f.ip6.arpa. 5 IN PTR fd00-10--0.v6.default.svc.cluster.local."}},
 
 	// Pods, "insecure": any dashed IP in any namespace.
 	{qname: "10-42-0-99.default.pod.cluster.local.", qtype: A, answer: []string{"10-42-0-99.default.pod.cluster.local. 5 IN A 10.42.0.99"}},
 	{qname: "10-42-0-99.default.pod.cluster.local.", qtype: AAAA, ns: []string{soaRR}},
 	{qname: "not-an-ip.default.pod.cluster.local.", qtype: A, rcode: nxdomain, ns: []string{soaRR}},
 	{qname: "x.10-42-0-99.default.pod.cluster.local.", qtype: A, rcode: nxdomain, ns: []string{soaRR}},
+	// ... but only in namespaces that exist, as CoreDNS.
+	{qname: "10-42-0-99.missing.pod.cluster.local.", qtype: A, rcode: nxdomain, ns: []string{soaRR}},
+	{qname: "fd00--1.default.pod.cluster.local.", qtype: AAAA, answer: []string{"fd00--1.default.pod.cluster.local. 5 IN AAAA fd00::1"}},
+	{qname: "fd00--0.default.pod.cluster.local.", qtype: AAAA, answer: []string{"fd00--0.default.pod.cluster.local. 5 IN AAAA fd00::"}},
 
 	// Reverse: a cluster IP, endpoint IPs (named by hostname or dashed IP), a pod IP.
 	{qname: "20.0.43.10.in-addr.arpa.", qtype: PTR, answer: []string{"20.0.43.10.in-addr.arpa. 5 IN PTR web.default.svc.cluster.local."}},
@@ -127,6 +141,8 @@ var clusterCases = []dnsCase{
 	{qname: "svc.cluster.local.", qtype: A, ns: []string{soaRR}},
 	{qname: "default.svc.cluster.local.", qtype: A, ns: []string{soaRR}},
 	{qname: "default.pod.cluster.local.", qtype: A, ns: []string{soaRR}},
+	{qname: "missing.svc.cluster.local.", qtype: A, rcode: nxdomain, ns: []string{soaRR}},
+	{qname: "missing.pod.cluster.local.", qtype: A, rcode: nxdomain, ns: []string{soaRR}},
 	{qname: "missing.default.svc.cluster.local.", qtype: A, rcode: nxdomain, ns: []string{soaRR}},
 	{qname: "web.other.svc.cluster.local.", qtype: A, rcode: nxdomain, ns: []string{soaRR}},
 	{qname: "foo.cluster.local.", qtype: A, rcode: nxdomain, ns: []string{soaRR}},

@@ -20,6 +20,7 @@ type index struct {
 	servicesByIP    map[netip.Addr][]*service    // cluster IPs
 	slicesByIP      map[netip.Addr]map[string]*slice
 	podsByIP        map[netip.Addr]podRecord
+	namespaces      map[string]bool
 
 	generation atomic.Uint64
 	serial     atomic.Uint32
@@ -33,6 +34,7 @@ func newIndex() *index {
 		servicesByIP:    map[netip.Addr][]*service{},
 		slicesByIP:      map[netip.Addr]map[string]*slice{},
 		podsByIP:        map[netip.Addr]podRecord{},
+		namespaces:      map[string]bool{},
 	}
 	x.serial.Store(uint32(time.Now().Unix()))
 	return x
@@ -114,6 +116,21 @@ func (x *index) setSlice(key string, s *slice) {
 			}
 			x.slicesByIP[a.ip][key] = s
 		}
+	}
+	x.changed()
+}
+
+// setNamespace records that the namespace exists (or no longer does).
+func (x *index) setNamespace(name string, exists bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.namespaces[name] == exists {
+		return
+	}
+	if exists {
+		x.namespaces[name] = true
+	} else {
+		delete(x.namespaces, name)
 	}
 	x.changed()
 }

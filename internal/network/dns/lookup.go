@@ -22,8 +22,8 @@ func (x *index) findService(r request) (targets []target, found bool) {
 		return nil, false
 	}
 	if svc.externalName != "" {
-		// An ExternalName Service has no endpoints to name.
-		if r.endpoint != "" {
+		// An ExternalName Service has no endpoints nor ports to name.
+		if r.endpoint != "" || r.port != "" || r.protocol != "" {
 			return nil, false
 		}
 		return []target{{cname: svc.externalName, svc: svc, port: -1}}, true

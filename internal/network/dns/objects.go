@@ -112,13 +112,18 @@ func toSlice(s *discovery.EndpointSlice) *slice {
 	return out
 }
 
-// dashed writes an IP as a DNS label: 10.42.0.5 → 10-42-0-5, 2001:db8::1 → 2001-db8--1.
+// dashed writes an IP as a DNS label: 10.42.0.5 → 10-42-0-5, 2001:db8::1 → 2001-db8--1,
+// and, since a label may not end in a hyphen, 2001:db8:: → 2001-db8--0 (as CoreDNS).
 func dashed(ip netip.Addr) string {
 	s := ip.String()
 	if ip.Is4() {
 		return strings.ReplaceAll(s, ".", "-")
 	}
-	return strings.ReplaceAll(s, ":", "-")
+	s = strings.ReplaceAll(s, ":", "-")
+	if strings.HasSuffix(s, "-") {
+		s += "0"
+	}
+	return s
 }
 
 // undashed reads a label written by dashed; ok is false when it is no IP.

@@ -7,7 +7,8 @@ type nameKind int
 
 const (
 	kindNone       nameKind = iota // no such name: NXDOMAIN
-	kindEmpty                      // a name that exists but holds no records: the zone apex, svc.<zone>, <ns>.svc.<zone>, ...
+	kindEmpty                      // a name that exists but holds no records: the zone apex, svc.<zone>, dns.<zone>
+	kindNamespace                  // <ns>.svc.<zone> or <ns>.pod.<zone>: exists (without records) while the namespace does
 	kindService                    // [<endpoint>.|_<port>._<proto>.]<service>.<ns>.svc.<zone>
 	kindPod                        // <a-b-c-d>.<ns>.pod.<zone>
 	kindDNSVersion                 // dns-version.<zone>
@@ -49,8 +50,11 @@ func parseRequest(name, zone string) request {
 	}
 	r := request{kind: kind}
 	switch len(segs) {
-	case 1, 2: // svc.<zone>, <ns>.svc.<zone>
+	case 1: // svc.<zone>, pod.<zone>
 		r.kind = kindEmpty
+		return r
+	case 2: // <ns>.svc.<zone>, <ns>.pod.<zone>
+		r.kind, r.namespace = kindNamespace, segs[0]
 		return r
 	}
 	r.namespace, r.service = segs[last-1], segs[last-2]

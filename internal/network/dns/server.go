@@ -24,8 +24,8 @@ type Server struct {
 	ready       atomic.Bool
 }
 
-// New builds a server on the factory's Service, EndpointSlice and Pod informers; call it
-// before the factory starts (Serve starts the informers it added otherwise).
+// New builds a server on the factory's Service, EndpointSlice, Pod and Namespace informers;
+// call it before the factory starts (Serve starts the informers it added otherwise).
 func New(factory informers.SharedInformerFactory, opts Options) (*Server, error) {
 	opts = opts.withDefaults()
 	s := &Server{
@@ -48,6 +48,7 @@ func New(factory informers.SharedInformerFactory, opts Options) (*Server, error)
 		{factory.Core().V1().Services().Informer(), s.idx.serviceHandler()},
 		{factory.Discovery().V1().EndpointSlices().Informer(), s.idx.sliceHandler()},
 		{factory.Core().V1().Pods().Informer(), s.idx.podHandler()},
+		{factory.Core().V1().Namespaces().Informer(), s.idx.namespaceHandler()},
 	} {
 		reg, err := x.inf.AddEventHandler(x.h)
 		if err != nil {

@@ -52,6 +52,23 @@ func (x *index) sliceHandler() cache.ResourceEventHandler {
 	}
 }
 
+func (x *index) namespaceHandler() cache.ResourceEventHandler {
+	set := func(obj any) {
+		if n, ok := obj.(*v1.Namespace); ok {
+			x.setNamespace(n.Name, true)
+		}
+	}
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc:    set,
+		UpdateFunc: func(_, cur any) { set(cur) },
+		DeleteFunc: func(obj any) {
+			if n, ok := tombstone(obj).(*v1.Namespace); ok {
+				x.setNamespace(n.Name, false)
+			}
+		},
+	}
+}
+
 func (x *index) podHandler() cache.ResourceEventHandler {
 	return cache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj any) {
