@@ -26,6 +26,7 @@ type serveOptions struct {
 	dnsListen     []string
 	ingressHTTP   string
 	ingressHTTPS  string
+	sharedVolumes string
 	nodes         nodeOptions
 	// leaderElection: controllers run only on the server holding the lease (ordinal server).
 	leaderElection bool
@@ -39,6 +40,7 @@ func (o *serveOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.clusterDNS, "cluster-dns", controlplane.DefaultClusterDNS, "cluster IP of the kube-dns Service, the nameserver of pods")
 	cmd.Flags().StringVar(&o.ingressHTTP, "ingress-http-addr", ingress.DefaultHTTPAddr, "address the ingress controller serves HTTP on (empty: no ingress controller)")
 	cmd.Flags().StringVar(&o.ingressHTTPS, "ingress-https-addr", ingress.DefaultHTTPSAddr, "address the ingress controller serves HTTPS on")
+	cmd.Flags().StringVar(&o.sharedVolumes, "shared-volume-dir", "", "a directory mounted at the same path on every node and server (an NFS export); adds the StorageClass nfs-client, whose volumes any node can use")
 	cmd.Flags().StringSliceVar(&o.dnsListen, "dns-listen", nil, "addresses (host:port) the cluster DNS server answers on, e.g. 127.0.0.1:10053; none by default")
 }
 
@@ -122,6 +124,7 @@ func serve(ctx context.Context, o *serveOptions) error {
 		IngressHTTPSAddr:   o.ingressHTTPS,
 		CompactionInterval: compaction,
 		LeaderElection:     o.leaderElection,
+		SharedVolumeDir:    o.sharedVolumes,
 		Progress:           os.Stdout,
 	})
 	if err != nil {

@@ -20,7 +20,7 @@ var systemNamespaces = []string{metav1.NamespaceDefault, metav1.NamespaceSystem,
 
 // bootstrap creates the objects a new cluster has; existing ones are left as they are, so it
 // is safe on every start.
-func bootstrap(ctx context.Context, reg *registry.Registry, clusterDNS string) error {
+func bootstrap(ctx context.Context, reg *registry.Registry, clusterDNS, sharedVolumeDir string) error {
 	for _, name := range systemNamespaces {
 		if err := ensure(ctx, reg, "", "namespaces", "", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil {
 			return err
@@ -33,6 +33,12 @@ func bootstrap(ctx context.Context, reg *registry.Registry, clusterDNS string) e
 	}
 	if err := ensure(ctx, reg, "networking.k8s.io", "ingressclasses", "", ingress.DefaultIngressClass()); err != nil {
 		return err
+	}
+	// The class the seeds name for volumes every node can use (NFS-client provisioners').
+	if sharedVolumeDir != "" {
+		if err := ensure(ctx, reg, "storage.k8s.io", "storageclasses", "", volumectl.SharedPathStorageClass("nfs-client", sharedVolumeDir)); err != nil {
+			return err
+		}
 	}
 	// kube-dns names the cluster DNS server, which pods' resolv.conf points at. It has no
 	// selector: the server runs inside ordinal, not in pods.

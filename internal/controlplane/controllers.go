@@ -130,7 +130,7 @@ func (cp *ControlPlane) startControllers(ctx context.Context, client kubernetes.
 		runs = append(runs, func() { ipam.Run(ctx) })
 	}
 	if cp.enabled("volume") {
-		volumes := volumectl.New(client, factory, volumectl.Options{LocalPathRoot: cp.VolumeDir})
+		volumes := volumectl.New(client, factory, volumectl.Options{LocalPathRoot: cp.VolumeDir, SharedVolumeDirs: sharedDirs(cp.opts.SharedVolumeDir)})
 		runs = append(runs, func() { volumes.Run(ctx) })
 	}
 	// The constructors above register their informers (and indexers, which must be added
@@ -192,4 +192,12 @@ func (cp *ControlPlane) run(fn func()) {
 // enabled reports whether a built-in controller runs (Options.DisableControllers).
 func (cp *ControlPlane) enabled(controller string) bool {
 	return !slices.Contains(cp.opts.DisableControllers, controller)
+}
+
+// sharedDirs is the shared volume directory as the volume controller takes it.
+func sharedDirs(dir string) []string {
+	if dir == "" {
+		return nil
+	}
+	return []string{dir}
 }

@@ -52,6 +52,10 @@ type Options struct {
 	// VolumeDir is where nodes keep local-path volumes (default <data-dir>/volumes); it must be
 	// the same path on every node.
 	VolumeDir string
+	// SharedVolumeDir, when set, is a directory mounted at the same path on every node and
+	// server (an NFS export, say): the StorageClass nfs-client provisions volumes in it that
+	// any node can use (provisioner ordinal.dev/shared-path).
+	SharedVolumeDir string
 	// DisableControllers names built-in controllers not to run ("namespace",
 	// "garbagecollector", "volume", ...); tests that drive one themselves use it.
 	DisableControllers []string
@@ -122,6 +126,9 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 		return nil, fmt.Errorf("--service-cidr %q: must be an IPv4 CIDR", opts.ServiceCIDR)
 	}
 	if err := checkDataDir(opts.DataDir); err != nil {
+		return nil, err
+	}
+	if err := checkSharedVolumeDir(opts.SharedVolumeDir); err != nil {
 		return nil, err
 	}
 	// Take the port before anything slow, so a busy port fails at once and says so.
@@ -239,7 +246,7 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	cp.cancel = cancel
-	if err := bootstrap(ctx, cp.Registry, opts.ClusterDNS); err != nil {
+	if err := bootstrap(ctx, cp.Registry, opts.ClusterDNS, opts.SharedVolumeDir); err != nil {
 		cancel()
 		return nil, fmt.Errorf("creating the initial objects: %w", err)
 	}
@@ -354,6 +361,21 @@ func loadOrCreateLocalPKI(dir string, hosts []string) (localPKI, error) {
 		return localPKI{}, err
 	}
 	return localPKI{PKI: pki, token: token}, nil
+}
+
+// checkSharedVolumeDir accepts "" (no shared volumes) or an existing absolute directory
+// other than the root.
+func checkSharedVolumeDir(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if !filepath.IsAbs(dir) || filepath.Clean(dir) == "/" {
+		return fmt.Errorf("--shared-volume-dir %q: must be an absolute path other than /", dir)
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return fmt.Errorf("--shared-volume-dir %q: not an existing directory (mount the share there on every node first)", dir)
+	}
+	return nil
 }
 
 func loadOrCreateToken(path string) (string, error) {

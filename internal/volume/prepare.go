@@ -3,11 +3,14 @@ package volume
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 
 	corev1 "k8s.io/api/core/v1"
 
 	volumectl "ordinal.dev/ordinal/internal/controller/volume"
+	"ordinal.dev/ordinal/internal/volume/shareddir"
 )
 
 // PrepareLocalVolume makes sure the storage of a persistent volume that a pod on this node
@@ -16,7 +19,8 @@ import (
 //
 // A local-path volume's directory is created world-writable (0777), as upstream's
 // local-path-provisioner does, so that containers running as any user can write to it; it
-// must be <root>/<volume name> and must not be a symlink. Other hostPath volumes follow
+// must be <root>/<volume name> and must not be a symlink. A shared-path volume's directory
+// must already be there (see prepareSharedVolume). Other hostPath volumes follow
 // the kubelet's hostPath type checks (DirectoryOrCreate makes a 0755 directory); a local
 // volume's path must already exist. Other volume sources are not supported by ordinal nodes.
 func PrepareLocalVolume(root string, pv *corev1.PersistentVolume) (string, error) {
@@ -41,6 +45,8 @@ func PrepareLocalVolume(root string, pv *corev1.PersistentVolume) (string, error
 			return "", err
 		}
 		return dir, nil
+	case volumectl.IsSharedVolume(pv):
+		return prepareSharedVolume(pv)
 	case pv.Spec.HostPath != nil:
 		if err := checkHostPath(pv.Spec.HostPath); err != nil {
 			return "", fmt.Errorf("volume %s: %w", pv.Name, err)
@@ -53,6 +59,24 @@ func PrepareLocalVolume(root string, pv *corev1.PersistentVolume) (string, error
 		return pv.Spec.Local.Path, nil
 	}
 	return "", fmt.Errorf("volume %s: only hostPath and local volumes can be mounted on ordinal nodes", pv.Name)
+}
+
+// prepareSharedVolume checks that a shared-path volume's directory, made on the share when
+// the volume was provisioned, is here, and returns its path. It is never made here: a node
+// that does not see it does not have the share mounted, and a directory on its own disk
+// would hand the pod a blank volume while its data is on the share.
+func prepareSharedVolume(pv *corev1.PersistentVolume) (string, error) {
+	root, dir, err := volumectl.SharedVolumeDir(pv)
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(root, dir)
+	if err := shareddir.Check(root, dir); errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("shared-path volume %s: directory %s not found on this node (is %s mounted here, as on every node?)", pv.Name, path, root)
+	} else if err != nil {
+		return "", fmt.Errorf("shared-path volume %s: %w", pv.Name, err)
+	}
+	return path, nil
 }
 
 // checkHostPath applies a hostPath volume's type: create what the *OrCreate types ask for,

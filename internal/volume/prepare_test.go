@@ -8,6 +8,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
+
+	volumectl "ordinal.dev/ordinal/internal/controller/volume"
 )
 
 func TestPrepareLocalVolume(t *testing.T) {
@@ -92,5 +94,54 @@ func TestPrepareHostPathVolume(t *testing.T) {
 				t.Fatalf("%s does not exist", path)
 			}
 		})
+	}
+}
+
+// sharedPV is a shared-path volume in root at dir, as the control plane provisions it.
+func sharedPV(name, root, dir string) *corev1.PersistentVolume {
+	pv := &corev1.PersistentVolume{}
+	pv.Name = name
+	pv.Annotations = map[string]string{
+		volumectl.AnnProvisionedBy:  volumectl.SharedPathProvisioner,
+		volumectl.AnnSharedPathRoot: root,
+	}
+	pv.Spec.HostPath = &corev1.HostPathVolumeSource{Path: filepath.Join(root, dir), Type: ptr.To(corev1.HostPathDirectory)}
+	return pv
+}
+
+func TestPrepareSharedVolume(t *testing.T) {
+	shared, elsewhere := t.TempDir(), t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(shared, "ns", "data"), 0o777))
+	must(t, os.Symlink(elsewhere, filepath.Join(shared, "planted")))
+	// The node's own volume directory (the first argument) plays no part.
+	path, err := PrepareLocalVolume("/unused", sharedPV("pvc-1", shared, "ns/data"))
+	if err != nil || path != filepath.Join(shared, "ns", "data") {
+		t.Fatalf("PrepareLocalVolume = %q, %v", path, err)
+	}
+	tests := []struct {
+		name string
+		pv   *corev1.PersistentVolume
+		want string
+	}{
+		{"a directory this node does not see: the share is not mounted here", sharedPV("pvc-2", shared, "ns/missing"),
+			"shared-path volume pvc-2: directory " + filepath.Join(shared, "ns/missing") + " not found on this node (is " + shared + " mounted here, as on every node?)"},
+		{"no shared directory at all on this node", sharedPV("pvc-3", filepath.Join(shared, "unmounted"), "d"),
+			"shared-path volume pvc-3: shared directory " + filepath.Join(shared, "unmounted") + " does not exist on this machine (is the share mounted here?)"},
+		{"a link planted on the way", sharedPV("pvc-4", shared, "planted/d"),
+			"shared-path volume pvc-4: " + filepath.Join(shared, "planted") + " is a symbolic link: refusing to follow it"},
+		{"a path outside its root", sharedPV("pvc-5", shared, "../x"),
+			"shared-path volume pvc-5: its path " + filepath.Join(shared, "../x") + " is not inside its shared directory " + shared},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := PrepareLocalVolume("/unused", tt.pv)
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("error %v\nwant %s", err, tt.want)
+			}
+		})
+	}
+	// Nothing is ever made on the node's side.
+	if exists(filepath.Join(shared, "ns", "missing")) || exists(filepath.Join(elsewhere, "d")) {
+		t.Error("prepare made a directory")
 	}
 }

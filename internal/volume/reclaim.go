@@ -41,15 +41,3 @@ func planReclaim(pv *corev1.PersistentVolume, node string) reclaimAction {
 	}
 	return reclaimAction{}
 }
-
-// claimLetGo reports whether the claim a volume was bound to no longer holds it: gone
-// (claim nil), replaced by another claim of the same name, or not naming the volume. A claim
-// that names no volume never reached Bound, so no pod has written to the volume. The
-// reclaimer checks this against the API before it removes any data.
-func claimLetGo(pv *corev1.PersistentVolume, claim *corev1.PersistentVolumeClaim) bool {
-	ref := pv.Spec.ClaimRef
-	if ref == nil || claim == nil {
-		return true
-	}
-	return claim.UID != ref.UID || claim.Spec.VolumeName != pv.Name
-}

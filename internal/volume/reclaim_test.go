@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/types"
 
 	volumectl "ordinal.dev/ordinal/internal/controller/volume"
 )
@@ -41,33 +40,6 @@ func TestPlanReclaim(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := planReclaim(tt.pv, node); got != tt.want {
 				t.Errorf("got %+v, want %+v", got, tt.want)
-			}
-		})
-	}
-}
-
-func TestClaimLetGo(t *testing.T) {
-	pv := localPV("pvc-1", "/r", "node-a")
-	claim := func(uid types.UID, volume string) *corev1.PersistentVolumeClaim {
-		c := &corev1.PersistentVolumeClaim{}
-		c.Namespace, c.Name, c.UID, c.Spec.VolumeName = "default", "data", uid, volume
-		return c
-	}
-	tests := []struct {
-		name  string
-		claim *corev1.PersistentVolumeClaim
-		want  bool
-	}{
-		{"the claim is gone", nil, true},
-		{"another claim with the same name", claim("uid-other", "pvc-1"), true},
-		{"the claim is bound to another volume", claim("uid-data", "pvc-2"), true},
-		{"the claim still names the volume", claim("uid-data", "pvc-1"), false},
-		{"the claim never named the volume (it was never bound)", claim("uid-data", ""), true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := claimLetGo(pv, tt.claim); got != tt.want {
-				t.Errorf("got %v, want %v", got, tt.want)
 			}
 		})
 	}

@@ -177,7 +177,7 @@ func (r *Reclaimer) checkClaimLetGo(ctx context.Context, pv *corev1.PersistentVo
 	if err != nil {
 		return err
 	}
-	if !claimLetGo(pv, claim) {
+	if !volumectl.ClaimLetGo(pv, claim) {
 		// Retried with back-off: whoever marked the volume released may yet be right.
 		return fmt.Errorf("volume %s is released but claim %s/%s still holds it: keeping its data", pv.Name, ref.Namespace, ref.Name)
 	}

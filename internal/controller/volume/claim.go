@@ -29,14 +29,17 @@ type claimState struct {
 	unscheduledPods []string
 	// root is the local-path volume directory; "" disables the local-path provisioner.
 	root string
+	// sharedDirs are the shared volume directories shared-path classes may use; none
+	// disables the shared-path provisioner.
+	sharedDirs []string
 }
 
 // event is one event to record on the object being synced.
 type event struct {
 	eventType, reason, message string
-	// byProvisioner signs the event with the local-path provisioner's name rather than the
-	// controller's.
-	byProvisioner bool
+	// provisioner, when set, signs the event with that provisioner's name rather than the
+	// controller's, as external provisioners do.
+	provisioner string
 }
 
 // claimPlan is what one sync does to a claim, in this order: one update of the claim's
@@ -49,7 +52,7 @@ type claimPlan struct {
 	setClass string
 	// annotateProvisioner names the provisioner expected to provision the claim.
 	annotateProvisioner string
-	// provision is a local-path volume to create for the claim.
+	// provision is a local-path or shared-path volume to create for the claim.
 	provision *corev1.PersistentVolume
 	// bind is the volume to bind the claim to (or to finish binding to); the claim becomes
 	// Bound.
@@ -129,7 +132,8 @@ func planUnboundClaim(s claimState, p *claimPlan) error {
 	return nil
 }
 
-// planProvision asks for a new volume: ours is built here, others are announced and awaited.
+// planProvision asks for a new volume: ours (local-path, shared-path) are built here, others
+// are announced and awaited.
 func planProvision(s claimState, p *claimPlan) {
 	claim := s.claim
 	if s.class == nil {
@@ -146,15 +150,21 @@ func planProvision(s claimState, p *claimPlan) {
 	if claim.Annotations[AnnStorageProvisioner] != provisioner || claim.Annotations[AnnBetaStorageProvisioner] != provisioner {
 		p.annotateProvisioner = provisioner
 	}
-	if provisioner != Provisioner {
+	var pv *corev1.PersistentVolume
+	var err error
+	switch provisioner {
+	case Provisioner:
+		pv, err = newLocalVolume(claim, s.class, s.node, s.root)
+	case SharedPathProvisioner:
+		pv, err = newSharedVolume(claim, s.class, s.sharedDirs)
+	default:
 		p.event(corev1.EventTypeNormal, reasonExternalProvisioning, fmt.Sprintf(
 			"Waiting for a volume to be created either by the external provisioner '%s' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.",
 			provisioner))
 		return
 	}
-	pv, err := newLocalVolume(claim, s.class, s.node, s.root)
 	if err != nil {
-		p.events = append(p.events, event{eventType: corev1.EventTypeWarning, reason: reasonProvisioningFailed, byProvisioner: true,
+		p.events = append(p.events, event{eventType: corev1.EventTypeWarning, reason: reasonProvisioningFailed, provisioner: provisioner,
 			message: fmt.Sprintf("failed to provision volume with StorageClass %q: %v", s.class.Name, err)})
 		return
 	}

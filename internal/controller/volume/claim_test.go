@@ -43,7 +43,11 @@ func TestPlanClaim(t *testing.T) {
 		noProv    = newClass("local-storage", "kubernetes.io/no-provisioner", wffc)
 		localNow  = newClass("local-now", Provisioner, immediate)
 		selected  = pvcAnnotation(AnnSelectedNode, "node-a")
+		nfsClient = SharedPathStorageClass("nfs-client", "/srv/shared")
+		nfsLater  = sharedClass("nfs-later", map[string]string{"path": "/srv/shared"})
+		shared    = []string{"/srv/shared"}
 	)
+	nfsLater.VolumeBindingMode = &wffc
 	tests := []struct {
 		name  string
 		state claimState
@@ -151,6 +155,45 @@ func TestPlanClaim(t *testing.T) {
 			state: claimState{claim: newPVC("data", "1Gi", pvcClass("local-path"), selected), class: localPath, node: newNode("node-a")},
 			want: claimOutcome{Annotate: Provisioner, Phase: corev1.ClaimPending,
 				Events: []string{`Warning ProvisioningFailed failed to provision volume with StorageClass "local-path": local-path volumes are not enabled on this control plane (no volume directory configured)`}},
+		},
+		{
+			name:  "shared-path binds at once: no node needed, provisioned and named",
+			state: claimState{claim: newPVC("data", "1Gi", pvcClass("nfs-client")), class: nfsClient, sharedDirs: shared},
+			want:  claimOutcome{Annotate: SharedPathProvisioner, Provision: "pvc-uid-data", Phase: corev1.ClaimPending},
+		},
+		{
+			name: "shared-path with its provisioned volume in the cache: bound",
+			state: claimState{
+				claim: newPVC("data", "1Gi", pvcClass("nfs-client"),
+					pvcAnnotation(AnnStorageProvisioner, SharedPathProvisioner), pvcAnnotation(AnnBetaStorageProvisioner, SharedPathProvisioner)),
+				class:      nfsClient,
+				volumes:    volumes(sharedPV("pvc-uid-data", "/srv/shared", "default-data-pvc-uid-data", pvClass("nfs-client"), pvPhase(""))),
+				sharedDirs: shared,
+			},
+			want: claimOutcome{Bind: "pvc-uid-data"},
+		},
+		{
+			name:  "shared-path with WaitForFirstConsumer provisions once a node is selected, for any node",
+			state: claimState{claim: newPVC("data", "1Gi", pvcClass("nfs-later"), selected), class: nfsLater, node: newNode("node-a"), sharedDirs: shared},
+			want:  claimOutcome{Annotate: SharedPathProvisioner, Provision: "pvc-uid-data", Phase: corev1.ClaimPending},
+		},
+		{
+			name:  "shared-path without a path: ProvisioningFailed, Pending",
+			state: claimState{claim: newPVC("data", "1Gi", pvcClass("nfs")), class: sharedClass("nfs", nil), sharedDirs: shared},
+			want: claimOutcome{Annotate: SharedPathProvisioner, Phase: corev1.ClaimPending,
+				Events: []string{`Warning ProvisioningFailed failed to provision volume with StorageClass "nfs": parameter "path" is required: the shared directory, mounted at the same path on every node`}},
+		},
+		{
+			name:  "shared-path with a relative path: ProvisioningFailed, Pending",
+			state: claimState{claim: newPVC("data", "1Gi", pvcClass("nfs")), class: sharedClass("nfs", map[string]string{"path": "nfs"}), sharedDirs: shared},
+			want: claimOutcome{Annotate: SharedPathProvisioner, Phase: corev1.ClaimPending,
+				Events: []string{`Warning ProvisioningFailed failed to provision volume with StorageClass "nfs": parameter "path" must be an absolute path, not "nfs"`}},
+		},
+		{
+			name:  "shared-path is off without shared volume directories",
+			state: claimState{claim: newPVC("data", "1Gi", pvcClass("nfs-client")), class: nfsClient},
+			want: claimOutcome{Annotate: SharedPathProvisioner, Phase: corev1.ClaimPending,
+				Events: []string{`Warning ProvisioningFailed failed to provision volume with StorageClass "nfs-client": ` + errSharedPathDisabled.Error()}},
 		},
 		{
 			name:  "a claim naming a volume that does not exist waits",
@@ -265,6 +308,32 @@ func TestPlanClaim(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.want, outcomeOf(plan)); diff != "" {
 				t.Errorf("plan (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestProvisioningEventsAreSigned checks who signs a ProvisioningFailed event: each of
+// ordinal's provisioners its own, as external provisioners do; the controller the rest.
+func TestProvisioningEventsAreSigned(t *testing.T) {
+	tests := []struct {
+		name  string
+		state claimState
+		want  string
+	}{
+		{"local-path", claimState{claim: newPVC("data", "1Gi", pvcClass("local-path"), pvcAnnotation(AnnSelectedNode, "a")),
+			class: DefaultStorageClass(), node: newNode("a")}, Provisioner},
+		{"shared-path", claimState{claim: newPVC("data", "1Gi", pvcClass("nfs")), class: sharedClass("nfs", nil)}, SharedPathProvisioner},
+		{"a missing class", claimState{claim: newPVC("data", "1Gi", pvcClass("nfs"))}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			plan, err := planClaim(tt.state)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(plan.events) != 1 || plan.events[0].reason != reasonProvisioningFailed || plan.events[0].provisioner != tt.want {
+				t.Errorf("events %+v, want one ProvisioningFailed signed %q", plan.events, tt.want)
 			}
 		})
 	}

@@ -31,14 +31,19 @@ type Options struct {
 	// LocalPathRoot is the directory, the same on every node, under which local-path volumes
 	// are made (<data-dir>/volumes for `ordinal up`); "" turns the provisioner off.
 	LocalPathRoot string
+	// SharedVolumeDirs are directories mounted at the same path on this machine and on every
+	// node (absolute, other than /); the shared-path provisioner makes and reclaims volume
+	// directories below them, and only there. None turns the provisioner off.
+	SharedVolumeDirs []string
 }
 
-// Controller binds claims and volumes, provisions local-path volumes and runs the pvc- and
-// pv-protection finalizers.
+// Controller binds claims and volumes, provisions local-path and shared-path volumes,
+// reclaims shared-path volumes, and runs the pvc- and pv-protection finalizers.
 type Controller struct {
-	client kubernetes.Interface
-	root   string
-	now    func() time.Time
+	client     kubernetes.Interface
+	root       string
+	sharedDirs []string
+	now        func() time.Time
 
 	volumes corelisters.PersistentVolumeLister
 	claims  corelisters.PersistentVolumeClaimLister
@@ -51,12 +56,16 @@ type Controller struct {
 	// two claims. The API's resourceVersion checks would catch it, at the cost of retries.
 	claimQueue  workqueue.TypedRateLimitingInterface[string]
 	volumeQueue workqueue.TypedRateLimitingInterface[string]
+	// reclaimQueue holds shared-path volumes whose directories may need reclaiming. It has a
+	// worker of its own so that removing a large directory never holds up binding.
+	reclaimQueue workqueue.TypedRateLimitingInterface[string]
 
 	broadcaster record.EventBroadcaster
 	recorder    record.EventRecorder
-	// provisionerRecorder signs the local-path provisioner's events with its own name, as
-	// external provisioners do.
+	// provisionerRecorder and sharedRecorder sign the local-path and shared-path
+	// provisioners' events with their own names, as external provisioners do.
 	provisionerRecorder record.EventRecorder
+	sharedRecorder      record.EventRecorder
 }
 
 // New builds the controller on factory's informers for PersistentVolumes,
@@ -69,14 +78,15 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory, o
 	nodeInformer := factory.Core().V1().Nodes()
 	broadcaster := record.NewBroadcaster()
 	c := &Controller{
-		client:  client,
-		root:    opts.LocalPathRoot,
-		now:     time.Now,
-		volumes: pvInformer.Lister(),
-		claims:  pvcInformer.Lister(),
-		classes: classInformer.Lister(),
-		pods:    podInformer.Lister(),
-		nodes:   nodeInformer.Lister(),
+		client:     client,
+		root:       opts.LocalPathRoot,
+		sharedDirs: append([]string(nil), opts.SharedVolumeDirs...),
+		now:        time.Now,
+		volumes:    pvInformer.Lister(),
+		claims:     pvcInformer.Lister(),
+		classes:    classInformer.Lister(),
+		pods:       podInformer.Lister(),
+		nodes:      nodeInformer.Lister(),
 		synced: []cache.InformerSynced{
 			pvInformer.Informer().HasSynced, pvcInformer.Informer().HasSynced, classInformer.Informer().HasSynced,
 			podInformer.Informer().HasSynced, nodeInformer.Informer().HasSynced,
@@ -85,9 +95,12 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory, o
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "claims"}),
 		volumeQueue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "volumes"}),
+		reclaimQueue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
+			workqueue.TypedRateLimitingQueueConfig[string]{Name: "shared-path-reclaim"}),
 		broadcaster:         broadcaster,
 		recorder:            broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: controllerComponent}),
 		provisionerRecorder: broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: Provisioner}),
+		sharedRecorder:      broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: SharedPathProvisioner}),
 	}
 	pvcInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    c.enqueueClaim,
@@ -118,6 +131,7 @@ func (c *Controller) Run(ctx context.Context) {
 	defer utilruntime.HandleCrash()
 	defer c.claimQueue.ShutDown()
 	defer c.volumeQueue.ShutDown()
+	defer c.reclaimQueue.ShutDown()
 	c.broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: c.client.CoreV1().Events("")})
 	defer c.broadcaster.Shutdown()
 	if !cache.WaitForCacheSync(ctx.Done(), c.synced...) {
@@ -129,6 +143,10 @@ func (c *Controller) Run(ctx context.Context) {
 	}, time.Second)
 	go wait.UntilWithContext(ctx, func(ctx context.Context) {
 		for c.process(ctx, c.volumeQueue, c.syncVolume) {
+		}
+	}, time.Second)
+	go wait.UntilWithContext(ctx, func(ctx context.Context) {
+		for c.process(ctx, c.reclaimQueue, c.syncSharedReclaim) {
 		}
 	}, time.Second)
 	go wait.UntilWithContext(ctx, func(context.Context) { c.resync() }, resyncPeriod)
@@ -164,7 +182,22 @@ func (c *Controller) resync() {
 	volumes, _ := c.volumes.List(labels.Everything())
 	for _, pv := range volumes {
 		c.volumeQueue.Add(pv.Name)
+		if IsSharedVolume(pv) {
+			c.reclaimQueue.Add(pv.Name)
+		}
 	}
+}
+
+// recorderFor is the recorder that signs events as provisioner ("" or another's name: the
+// controller).
+func (c *Controller) recorderFor(provisioner string) record.EventRecorder {
+	switch provisioner {
+	case Provisioner:
+		return c.provisionerRecorder
+	case SharedPathProvisioner:
+		return c.sharedRecorder
+	}
+	return c.recorder
 }
 
 func (c *Controller) enqueueClaim(obj any) {
@@ -194,6 +227,9 @@ func (c *Controller) volumeChanged(obj any) {
 		return
 	}
 	c.volumeQueue.Add(pv.Name)
+	if IsSharedVolume(pv) {
+		c.reclaimQueue.Add(pv.Name)
+	}
 	if ref := pv.Spec.ClaimRef; ref != nil {
 		c.claimQueue.Add(ref.Namespace + "/" + ref.Name)
 	}

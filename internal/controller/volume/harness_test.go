@@ -3,6 +3,7 @@ package volume_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -25,35 +26,50 @@ type cluster struct {
 	ctx    context.Context
 	client kubernetes.Interface
 	root   string // the local-path volume directory
+	shared string // the shared volume directory, as if mounted on every node
 }
 
 func startCluster(t *testing.T) *cluster {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	// The control plane's own volume controller is off: each test runs its own, with a
-	// volume root of its own.
+	// The control plane's own volume controller is off: each test runs its own, with
+	// volume directories of its own.
 	cp, err := controlplane.Start(ctx, controlplane.Options{DataDir: t.TempDir(), Listen: "127.0.0.1:0", DisableControllers: []string{"volume"}})
 	if err != nil {
 		cancel()
 		t.Fatal(err)
 	}
-	client := kubernetes.NewForConfigOrDie(cp.RestConfig)
-	root := filepath.Join(t.TempDir(), "volumes")
-	factory := informers.NewSharedInformerFactory(client, 0)
-	ctrl := volume.New(client, factory, volume.Options{LocalPathRoot: root})
+	t.Cleanup(func() {
+		cancel()
+		cp.Stop()
+	})
+	c := &cluster{t: t, ctx: ctx, client: kubernetes.NewForConfigOrDie(cp.RestConfig),
+		root: filepath.Join(t.TempDir(), "volumes"), shared: filepath.Join(t.TempDir(), "shared")}
+	if err := os.Mkdir(c.shared, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c.runController()
+	return c
+}
+
+// runController runs a volume controller on the cluster's volume directories until the test
+// ends. A second one plays a server whose lease has not yet run out while another leads.
+func (c *cluster) runController() {
+	c.t.Helper()
+	ctx, cancel := context.WithCancel(c.ctx)
+	factory := informers.NewSharedInformerFactory(c.client, 0)
+	ctrl := volume.New(c.client, factory, volume.Options{LocalPathRoot: c.root, SharedVolumeDirs: []string{c.shared}})
 	factory.Start(ctx.Done())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		ctrl.Run(ctx)
 	}()
-	t.Cleanup(func() {
+	c.t.Cleanup(func() {
 		cancel()
 		<-done
 		factory.Shutdown()
-		cp.Stop()
 	})
-	return &cluster{t: t, ctx: ctx, client: client, root: root}
 }
 
 // eventually polls cond until it holds or the deadline passes; cond says what it saw.

@@ -8,6 +8,29 @@ const (
 	StorageClassName = "local-path"
 )
 
+// Names of the ordinal shared-path storage (see sharedpath.go).
+const (
+	// SharedPathProvisioner is the provisioner name of ordinal's shared-path volumes:
+	// sub-directories of a directory mounted at the same path on every node, as NFS client
+	// provisioners make them.
+	SharedPathProvisioner = "ordinal.dev/shared-path"
+	// AnnSharedPathRoot records on a shared-path volume the class's path parameter: the
+	// directory its own directory is in, and where it is archived.
+	AnnSharedPathRoot = "ordinal.dev/shared-path-root"
+	// AnnSharedPathOnDelete records on a shared-path volume what becomes of its directory
+	// when the volume is reclaimed with policy Delete: one of the onDelete values below. It
+	// is taken from the class at provisioning, so that deleting the class later changes
+	// nothing, and may be changed on one volume by hand.
+	AnnSharedPathOnDelete = "ordinal.dev/shared-path-on-delete"
+)
+
+// What becomes of a shared-path volume's directory when the volume is reclaimed.
+const (
+	onDeleteDelete  = "delete"
+	onDeleteArchive = "archive"
+	onDeleteRetain  = "retain"
+)
+
 // Annotations the controller reads and writes; the values are upstream's.
 const (
 	// AnnBindCompleted marks a claim whose binding has been completed once; from then on
@@ -57,6 +80,10 @@ const (
 	reasonProvisioningFailed    = "ProvisioningFailed"
 	reasonProvisioningSucceeded = "ProvisioningSucceeded"
 	reasonVolumeFailedRecycle   = "VolumeFailedRecycle"
+	reasonVolumeFailedDelete    = "VolumeFailedDelete"
+	// reasonVolumeDirectoryKept is ordinal's: a shared-path volume's directory outlives the
+	// volume because another volume's directory is that one or inside it.
+	reasonVolumeDirectoryKept = "VolumeDirectoryKept"
 )
 
 // Event sources shown by kubectl describe.

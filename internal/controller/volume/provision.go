@@ -34,22 +34,52 @@ func newLocalVolume(claim *corev1.PersistentVolumeClaim, class *storagev1.Storag
 		return nil, errors.New("local-path volumes are not enabled on this control plane (no volume directory configured)")
 	case node == nil:
 		return nil, errors.New("configuration error, no node was specified")
-	case claim.Spec.Selector != nil:
-		return nil, errors.New("claim Selector is not supported")
-	case claim.Spec.VolumeMode != nil && *claim.Spec.VolumeMode == corev1.PersistentVolumeBlock:
-		return nil, errors.New("block volume mode is not supported")
-	case claim.Spec.DataSource != nil || claim.Spec.DataSourceRef != nil:
-		return nil, errors.New("volume data sources are not supported")
+	}
+	if err := checkClaimProvisionable(claim); err != nil {
+		return nil, err
 	}
 	hostname := node.Labels[hostnameLabel]
 	if hostname == "" {
 		hostname = node.Name
 	}
+	name := provisionedVolumeName(claim)
+	pv := provisionedVolume(claim, class, Provisioner, &corev1.HostPathVolumeSource{
+		Path: localVolumePath(root, name),
+		Type: ptr.To(corev1.HostPathDirectoryOrCreate),
+	})
+	pv.Spec.NodeAffinity = &corev1.VolumeNodeAffinity{Required: &corev1.NodeSelector{
+		NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{{
+			Key: hostnameLabel, Operator: corev1.NodeSelectorOpIn, Values: []string{hostname},
+		}}}},
+	}}
+	return pv, nil
+}
+
+// checkClaimProvisionable refuses what ordinal's provisioners cannot make, in the words of
+// upstream's provisioners.
+func checkClaimProvisionable(claim *corev1.PersistentVolumeClaim) error {
+	switch {
+	case claim.Spec.Selector != nil:
+		return errors.New("claim Selector is not supported")
+	case claim.Spec.VolumeMode != nil && *claim.Spec.VolumeMode == corev1.PersistentVolumeBlock:
+		return errors.New("block volume mode is not supported")
+	case claim.Spec.DataSource != nil || claim.Spec.DataSourceRef != nil:
+		return errors.New("volume data sources are not supported")
+	}
+	return nil
+}
+
+// provisionedVolume is what every volume ordinal provisions for claim has: the name
+// pvc-<claim uid>, the provisioner's annotation, the class's reclaim policy (Delete when
+// unset) and mount options, the claim's size, access modes and volume mode, a hostPath
+// source, and a claimRef that pre-binds it to the claim so that the claim's next sync binds
+// it. A volume to be deleted with its claim carries the provisioner finalizer until its
+// storage is gone.
+func provisionedVolume(claim *corev1.PersistentVolumeClaim, class *storagev1.StorageClass, provisioner string, source *corev1.HostPathVolumeSource) *corev1.PersistentVolume {
 	policy := corev1.PersistentVolumeReclaimDelete
 	if class.ReclaimPolicy != nil {
 		policy = *class.ReclaimPolicy
 	}
-	name := provisionedVolumeName(claim)
 	finalizers := []string{VolumeProtectionFinalizer}
 	if policy == corev1.PersistentVolumeReclaimDelete {
 		finalizers = append(finalizers, ProvisionerFinalizer)
@@ -60,17 +90,14 @@ func newLocalVolume(claim *corev1.PersistentVolumeClaim, class *storagev1.Storag
 	}
 	return &corev1.PersistentVolume{
 		ObjectMeta: metav1.ObjectMeta{
-			Name:        name,
-			Annotations: map[string]string{AnnProvisionedBy: Provisioner},
+			Name:        provisionedVolumeName(claim),
+			Annotations: map[string]string{AnnProvisionedBy: provisioner},
 			Finalizers:  finalizers,
 		},
 		Spec: corev1.PersistentVolumeSpec{
-			Capacity:    corev1.ResourceList{corev1.ResourceStorage: storageRequest(claim)},
-			AccessModes: append([]corev1.PersistentVolumeAccessMode(nil), claim.Spec.AccessModes...),
-			PersistentVolumeSource: corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{
-				Path: localVolumePath(root, name),
-				Type: ptr.To(corev1.HostPathDirectoryOrCreate),
-			}},
+			Capacity:               corev1.ResourceList{corev1.ResourceStorage: storageRequest(claim)},
+			AccessModes:            append([]corev1.PersistentVolumeAccessMode(nil), claim.Spec.AccessModes...),
+			PersistentVolumeSource: corev1.PersistentVolumeSource{HostPath: source},
 			ClaimRef: &corev1.ObjectReference{
 				Kind: "PersistentVolumeClaim", APIVersion: "v1",
 				Namespace: claim.Namespace, Name: claim.Name, UID: claim.UID, ResourceVersion: claim.ResourceVersion,
@@ -79,13 +106,8 @@ func newLocalVolume(claim *corev1.PersistentVolumeClaim, class *storagev1.Storag
 			StorageClassName:              class.Name,
 			MountOptions:                  append([]string(nil), class.MountOptions...),
 			VolumeMode:                    &mode,
-			NodeAffinity: &corev1.VolumeNodeAffinity{Required: &corev1.NodeSelector{
-				NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{{
-					Key: hostnameLabel, Operator: corev1.NodeSelectorOpIn, Values: []string{hostname},
-				}}}},
-			}},
 		},
-	}, nil
+	}
 }
 
 // LocalVolumeNode is the node a local-path volume lives on: the single value of its required

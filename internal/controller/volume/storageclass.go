@@ -23,6 +23,24 @@ func DefaultStorageClass() *storagev1.StorageClass {
 	}
 }
 
+// SharedPathStorageClass returns a StorageClass of the shared-path provisioner whose volumes
+// are directories below path, a directory mounted at that path on every node and on the
+// control plane's machines: the class ordinal creates as "nfs-client" when given a shared
+// volume directory, standing in for the NFS subdir provisioner's class of that name. It is not
+// the default class. Claims bind at once (Immediate: a volume reachable from every node
+// needs no node chosen first); a volume is deleted with its claim and its directory archived
+// as archived-<directory>, as the provisioner's Helm chart does by default.
+func SharedPathStorageClass(name, path string) *storagev1.StorageClass {
+	return &storagev1.StorageClass{
+		TypeMeta:          metav1.TypeMeta{APIVersion: "storage.k8s.io/v1", Kind: "StorageClass"},
+		ObjectMeta:        metav1.ObjectMeta{Name: name},
+		Provisioner:       SharedPathProvisioner,
+		Parameters:        map[string]string{paramPath: path, paramArchiveOnDelete: "true"},
+		ReclaimPolicy:     ptr.To(corev1.PersistentVolumeReclaimDelete),
+		VolumeBindingMode: ptr.To(storagev1.VolumeBindingImmediate),
+	}
+}
+
 // isDefaultClass reports whether class is marked as the default, by the GA or beta annotation.
 func isDefaultClass(class *storagev1.StorageClass) bool {
 	return class.Annotations[AnnIsDefaultClass] == "true" || class.Annotations[annBetaIsDefaultClass] == "true"

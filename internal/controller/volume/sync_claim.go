@@ -11,6 +11,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/tools/cache"
+
+	"ordinal.dev/ordinal/internal/volume/shareddir"
 )
 
 // syncClaim reads one claim and what it depends on, plans, and writes the plan.
@@ -35,11 +37,7 @@ func (c *Controller) syncClaim(ctx context.Context, key string) error {
 		return err
 	}
 	for _, e := range plan.events {
-		recorder := c.recorder
-		if e.byProvisioner {
-			recorder = c.provisionerRecorder
-		}
-		recorder.Event(claim, e.eventType, e.reason, e.message)
+		c.recorderFor(e.provisioner).Event(claim, e.eventType, e.reason, e.message)
 	}
 	claim, err = c.updateClaim(ctx, claim, plan)
 	if err != nil || claim == nil {
@@ -62,7 +60,7 @@ func (c *Controller) syncClaim(ctx context.Context, key string) error {
 // claimState gathers what planClaim looks at, from the informers and, to confirm that a
 // claim being deleted is unused, from the API.
 func (c *Controller) claimState(ctx context.Context, claim *corev1.PersistentVolumeClaim) (claimState, error) {
-	s := claimState{claim: claim, root: c.root}
+	s := claimState{claim: claim, root: c.root, sharedDirs: c.sharedDirs}
 	if name := claimClass(claim); name != "" {
 		class, err := c.classes.Get(name)
 		switch {
@@ -165,22 +163,38 @@ func (c *Controller) updateClaim(ctx context.Context, claim *corev1.PersistentVo
 	return updated, nil
 }
 
-// provision creates a local-path volume for claim. The volume comes pre-bound; the claim's
-// next sync, triggered by the volume's arrival, binds it.
+// provision creates a provisioned volume for claim, after making a shared-path volume's
+// directory (as upstream's NFS provisioner does, so that a share that is not mounted here, or
+// not writable, fails the claim now rather than its pod later). The volume comes pre-bound;
+// the claim's next sync, triggered by the volume's arrival, binds it.
 func (c *Controller) provision(ctx context.Context, claim *corev1.PersistentVolumeClaim, pv *corev1.PersistentVolume) error {
+	provisioner := pv.Annotations[AnnProvisionedBy]
+	recorder := c.recorderFor(provisioner)
+	failed := func(err error) error {
+		recorder.Event(claim, corev1.EventTypeWarning, reasonProvisioningFailed,
+			fmt.Sprintf("failed to provision volume with StorageClass %q: %v", pv.Spec.StorageClassName, err))
+		return err
+	}
+	if IsSharedVolume(pv) {
+		loc, err := sharedVolumeLocation(pv, c.sharedDirs)
+		if err == nil {
+			err = shareddir.Make(loc.base, loc.dir)
+		}
+		if err != nil {
+			return failed(fmt.Errorf("making the directory of volume %s: %w", pv.Name, err))
+		}
+	}
 	_, err := c.client.CoreV1().PersistentVolumes().Create(ctx, pv, metav1.CreateOptions{})
 	switch {
 	case apierrors.IsAlreadyExists(err):
 		// Made by an earlier sync whose volume our cache has not seen yet.
 		return nil
 	case err != nil:
-		c.provisionerRecorder.Event(claim, corev1.EventTypeWarning, reasonProvisioningFailed,
-			fmt.Sprintf("failed to provision volume with StorageClass %q: %v", pv.Spec.StorageClassName, err))
-		return err
+		return failed(err)
 	}
-	c.provisionerRecorder.Event(claim, corev1.EventTypeNormal, reasonProvisioning,
+	recorder.Event(claim, corev1.EventTypeNormal, reasonProvisioning,
 		fmt.Sprintf("External provisioner is provisioning volume for claim %q", claim.Namespace+"/"+claim.Name))
-	c.provisionerRecorder.Event(claim, corev1.EventTypeNormal, reasonProvisioningSucceeded, "Successfully provisioned volume "+pv.Name)
+	recorder.Event(claim, corev1.EventTypeNormal, reasonProvisioningSucceeded, "Successfully provisioned volume "+pv.Name)
 	return nil
 }
 

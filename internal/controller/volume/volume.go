@@ -88,8 +88,9 @@ func planRelease(pv *corev1.PersistentVolume, p *volumePlan) {
 	}
 	switch pv.Spec.PersistentVolumeReclaimPolicy {
 	case corev1.PersistentVolumeReclaimDelete:
-		// Local-path volumes are removed by their node, other provisioners' by them; a
-		// static volume only loses its object: ordinal has no deleters for volume sources
+		// Local-path volumes are removed by their node, shared-path volumes by this
+		// controller's shared-path deleter (sync_reclaim.go), other provisioners' by them;
+		// a static volume only loses its object: ordinal has no deleters for volume sources
 		// it did not create (upstream's hostPath deleter only ever cleaned /tmp).
 		if pv.Annotations[AnnProvisionedBy] == "" && pv.DeletionTimestamp == nil {
 			p.delete = true

@@ -83,6 +83,11 @@ func TestPlanVolume(t *testing.T) {
 			want:  volumeOutcome{Phase: corev1.VolumeReleased},
 		},
 		{
+			name:  "a released shared-path volume is left to the shared-path deleter",
+			state: volumeState{volume: sharedPV("v", "/s", "d", pvPhase(corev1.VolumeBound))},
+			want:  volumeOutcome{Phase: corev1.VolumeReleased},
+		},
+		{
 			name:  "a released volume of another provisioner is left to that provisioner",
 			state: volumeState{volume: newPV("v", "1Gi", boundTo, deleteIt, pvAnnotation(AnnProvisionedBy, "example.com/nfs"), pvPhase(corev1.VolumeBound))},
 			want:  volumeOutcome{Phase: corev1.VolumeReleased},
