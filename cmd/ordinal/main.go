@@ -25,6 +25,7 @@ func main() {
 		SilenceErrors: true,
 	}
 	root.AddCommand(upCommand(), serverCommand(), kubeconfigCommand(), imageCommand(), resetCommand(), versionCommand())
+	root.AddCommand(tokenCommand())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "ordinal:", err)
 		os.Exit(1)

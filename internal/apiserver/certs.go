@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -21,7 +22,10 @@ import (
 // PKI is the cluster's certificate authority and the apiserver's serving certificate, kept in
 // the data dir so that clients trust the same CA across restarts.
 type PKI struct {
-	CACert  []byte // PEM
+	CACert []byte // PEM
+	// CAKey signs what the cluster issues besides the serving certificate: node client
+	// certificates through CertificateSigningRequests.
+	CAKey   crypto.Signer
 	Serving tls.Certificate
 }
 
@@ -43,7 +47,7 @@ func LoadOrCreatePKI(dir string, hosts []string) (*PKI, error) {
 	}
 	certPath, keyPath := filepath.Join(dir, "apiserver.crt"), filepath.Join(dir, "apiserver.key")
 	if serving, err := tls.LoadX509KeyPair(certPath, keyPath); err == nil && covers(serving, hosts, caCert) {
-		return &PKI{CACert: caCertPEM, Serving: serving}, nil
+		return &PKI{CACert: caCertPEM, CAKey: caKey, Serving: serving}, nil
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -80,7 +84,34 @@ func LoadOrCreatePKI(dir string, hosts []string) (*PKI, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &PKI{CACert: caCertPEM, Serving: serving}, nil
+	return &PKI{CACert: caCertPEM, CAKey: caKey, Serving: serving}, nil
+}
+
+// LoadCA reads the cluster CA's certificate and key from dir (as LoadOrCreatePKI keeps them)
+// without creating anything.
+func LoadCA(dir string) (*x509.Certificate, crypto.Signer, error) {
+	certPEM, err := os.ReadFile(filepath.Join(dir, "ca.crt"))
+	if err != nil {
+		return nil, nil, err
+	}
+	cert, err := parseCertPEM(certPEM)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(dir, "ca.crt"), err)
+	}
+	keyPath := filepath.Join(dir, "ca.key")
+	keyPEM, err := os.ReadFile(keyPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	block, _ := pem.Decode(keyPEM)
+	if block == nil {
+		return nil, nil, fmt.Errorf("%s: no PEM data", keyPath)
+	}
+	key, err := x509.ParseECPrivateKey(block.Bytes)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", keyPath, err)
+	}
+	return cert, key, nil
 }
 
 func loadOrCreateCA(dir string) ([]byte, *ecdsa.PrivateKey, error) {

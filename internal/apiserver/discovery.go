@@ -27,6 +27,9 @@ type subresource struct {
 func subresourcesOf(res *registry.Resource) []subresource {
 	var subs []subresource
 	gvk := res.GroupVersionKind()
+	if res.PrepareForApprovalUpdate != nil {
+		subs = append(subs, subresource{registry.SubresourceApproval, gvk, []string{"get", "patch", "update"}})
+	}
 	if res.Status {
 		subs = append(subs, subresource{"status", gvk, []string{"get", "patch", "update"}})
 	}

@@ -76,7 +76,8 @@ func (s *Server) serveResource(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) serveSubresource(w http.ResponseWriter, r *http.Request, res *registry.Resource, info requestInfo) {
 	switch {
-	case info.Subresource == registry.SubresourceStatus && res.Status:
+	case info.Subresource == registry.SubresourceStatus && res.Status,
+		info.Subresource == registry.SubresourceApproval && res.PrepareForApprovalUpdate != nil:
 		switch info.Verb {
 		case "get":
 			s.get(w, r, res, info)

@@ -1,7 +1,6 @@
 package apiserver
 
 import (
-	"crypto/subtle"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/version"
 
+	"ordinal.dev/ordinal/internal/apiserver/auth"
 	"ordinal.dev/ordinal/internal/registry"
 )
 
@@ -20,8 +20,14 @@ type nowFunc func() time.Time
 // Config is what the server needs.
 type Config struct {
 	Registry *registry.Registry
-	// Tokens maps accepted bearer tokens to the user they authenticate.
+	// Tokens maps accepted bearer tokens to the user they authenticate, who may do everything
+	// (group system:masters).
 	Tokens map[string]string
+	// ClientCA is the PEM of the CA whose client certificates authenticate users (CN = user,
+	// O = groups), e.g. the certificates nodes obtain by joining; empty: client certificates
+	// are not accepted. The TLS listener must request them (tls.RequestClientCert). It must
+	// hold a certificate: New panics otherwise.
+	ClientCA []byte
 	// OpenAPI serves /openapi/v3 (nil: not served).
 	OpenAPI http.Handler
 	// Ready reports whether the server can take requests (for /readyz).
@@ -36,7 +42,8 @@ type Config struct {
 // Server is the API server's HTTP handler.
 type Server struct {
 	reg       *registry.Registry
-	tokens    map[string]string
+	authn     *auth.Authenticator
+	authz     *auth.Authorizer
 	openapi   http.Handler
 	ready     func() error
 	metrics   *Metrics
@@ -47,8 +54,14 @@ type Server struct {
 
 // New builds the handler.
 func New(cfg Config) *Server {
-	s := &Server{reg: cfg.Registry, tokens: cfg.Tokens, openapi: cfg.OpenAPI, ready: cfg.Ready, metrics: cfg.Metrics, nodes: cfg.NodeStreaming, now: time.Now}
+	s := &Server{reg: cfg.Registry, openapi: cfg.OpenAPI, ready: cfg.Ready, metrics: cfg.Metrics, nodes: cfg.NodeStreaming, now: time.Now}
 	s.discovery = newDiscovery(cfg.Registry.Resources())
+	objects := auth.NewRegistryObjects(cfg.Registry)
+	authn, err := auth.NewAuthenticator(auth.AuthenticatorConfig{Tokens: cfg.Tokens, ClientCA: cfg.ClientCA, Secrets: objects.Secret})
+	if err != nil {
+		panic(fmt.Sprintf("apiserver: Config.ClientCA: %v", err))
+	}
+	s.authn, s.authz = authn, auth.NewAuthorizer(objects)
 	return s
 }
 
@@ -94,8 +107,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, Version)
 		return
 	}
-	if !s.authenticate(r) {
-		s.writeError(w, r, apierrors.NewUnauthorized("Unauthorized"))
+	r, ok := s.authenticateAndAuthorize(w, r)
+	if !ok {
 		return
 	}
 	switch {
@@ -111,21 +124,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.serveResource(w, r)
 	}
-}
-
-func (s *Server) authenticate(r *http.Request) bool {
-	auth := r.Header.Get("Authorization")
-	token, ok := strings.CutPrefix(auth, "Bearer ")
-	if !ok {
-		return false
-	}
-	token = strings.TrimSpace(token)
-	for t := range s.tokens {
-		if subtle.ConstantTimeCompare([]byte(t), []byte(token)) == 1 {
-			return true
-		}
-	}
-	return false
 }
 
 func writeText(w http.ResponseWriter, code int, text string) {

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"ordinal.dev/ordinal/internal/apiserver/auth"
 	volumectl "ordinal.dev/ordinal/internal/controller/volume"
 	"ordinal.dev/ordinal/internal/network/ingress"
 	"ordinal.dev/ordinal/internal/registry"
@@ -20,7 +21,7 @@ var systemNamespaces = []string{metav1.NamespaceDefault, metav1.NamespaceSystem,
 
 // bootstrap creates the objects a new cluster has; existing ones are left as they are, so it
 // is safe on every start.
-func bootstrap(ctx context.Context, reg *registry.Registry, clusterDNS, sharedVolumeDir string) error {
+func bootstrap(ctx context.Context, reg *registry.Registry, clusterDNS, sharedVolumeDir string, caPEM []byte, server string) error {
 	for _, name := range systemNamespaces {
 		if err := ensure(ctx, reg, "", "namespaces", "", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil {
 			return err
@@ -52,6 +53,15 @@ func bootstrap(ctx context.Context, reg *registry.Registry, clusterDNS, sharedVo
 			},
 		},
 	}); err != nil {
+		return err
+	}
+	// kube-public/cluster-info is what a joining agent reads, without credentials, to find
+	// the CA it checks against its --ca-cert-hash.
+	info, err := auth.ClusterInfoConfigMap(caPEM, server)
+	if err != nil {
+		return err
+	}
+	if err := ensure(ctx, reg, "", "configmaps", metav1.NamespacePublic, info); err != nil {
 		return err
 	}
 	// The "kubernetes" Service names the apiserver inside the cluster, at the first address

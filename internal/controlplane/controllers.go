@@ -12,6 +12,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 
+	"ordinal.dev/ordinal/internal/apiserver/auth"
+	"ordinal.dev/ordinal/internal/controller/certificates"
 	"ordinal.dev/ordinal/internal/controller/cronjob"
 	"ordinal.dev/ordinal/internal/controller/daemonset"
 	"ordinal.dev/ordinal/internal/controller/deployment"
@@ -132,6 +134,14 @@ func (cp *ControlPlane) startControllers(ctx context.Context, client kubernetes.
 	if cp.enabled("volume") {
 		volumes := volumectl.New(client, factory, volumectl.Options{LocalPathRoot: cp.VolumeDir, SharedVolumeDirs: sharedDirs(cp.opts.SharedVolumeDir)})
 		runs = append(runs, func() { volumes.Run(ctx) })
+	}
+	if cp.enabled("certificates") {
+		ca, err := auth.ParseCertificatePEM(cp.caPEM)
+		if err != nil {
+			return fmt.Errorf("the cluster CA: %w", err)
+		}
+		csrc := certificates.New(client, factory.Certificates().V1().CertificateSigningRequests(), &certificates.Signer{CA: ca, Key: cp.caKey})
+		runs = append(runs, func() { csrc.Run(ctx, 2) })
 	}
 	// The constructors above register their informers (and indexers, which must be added
 	// before an informer runs); start them all once every controller is known.

@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"context"
+	"crypto"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -82,6 +83,7 @@ type ControlPlane struct {
 	Registry   *registry.Registry
 
 	caPEM []byte
+	caKey crypto.Signer
 
 	embedded *storage.Embedded
 	etcd     *clientv3.Client
@@ -199,7 +201,7 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 		return nil, fmt.Errorf("writing %s: %w", cp.Kubeconfig, err)
 	}
 	cp.RestConfig = restConfig(cp.Server, pki.CACert, token)
-	cp.caPEM = pki.CACert
+	cp.caPEM, cp.caKey = pki.CACert, pki.CAKey
 	step("pki", "CA, serving certificate and admin token")
 
 	cp.Registry = registry.New(store, registry.All(), serviceCIDR)
@@ -221,6 +223,7 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 	handler := apiserver.New(apiserver.Config{
 		Registry:      cp.Registry,
 		Tokens:        map[string]string{token: "admin"},
+		ClientCA:      pki.CACert,
 		OpenAPI:       oapi,
 		Metrics:       metrics,
 		NodeStreaming: &apiserver.NodeStreaming{Local: cp.Streaming, Transport: nodeTransport},
@@ -233,7 +236,7 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 	})
 	cp.http = &http.Server{
 		Handler:           handler,
-		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{pki.Serving}, MinVersion: tls.VersionTLS12},
+		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{pki.Serving}, ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS12},
 		ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog:          slogErrorLog(),
 	}
@@ -246,7 +249,7 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	cp.cancel = cancel
-	if err := bootstrap(ctx, cp.Registry, opts.ClusterDNS, opts.SharedVolumeDir); err != nil {
+	if err := bootstrap(ctx, cp.Registry, opts.ClusterDNS, opts.SharedVolumeDir, pki.CACert, cp.Server); err != nil {
 		cancel()
 		return nil, fmt.Errorf("creating the initial objects: %w", err)
 	}
@@ -317,6 +320,9 @@ func openapiResources(reg *registry.Registry) []openapi.Resource {
 		}
 		if r.Status {
 			res.Subresources = append(res.Subresources, openapi.Subresource{Name: "status", Group: r.Group, Version: r.Version, Kind: r.Kind, Verbs: []string{"get", "update", "patch"}})
+		}
+		if r.PrepareForApprovalUpdate != nil {
+			res.Subresources = append(res.Subresources, openapi.Subresource{Name: "approval", Group: r.Group, Version: r.Version, Kind: r.Kind, Verbs: []string{"get", "update", "patch"}})
 		}
 		if r.Scale != nil {
 			res.Subresources = append(res.Subresources, openapi.Subresource{Name: "scale", Group: "autoscaling", Version: "v1", Kind: "Scale", Verbs: []string{"get", "update", "patch"}})

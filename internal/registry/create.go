@@ -56,6 +56,10 @@ func (r *Registry) Create(ctx context.Context, res *Resource, ns string, obj run
 			return nil, err
 		}
 	}
+	if err := admit(ctx, AdmissionAttributes{Operation: OperationCreate, Resource: res, Namespace: acc.GetNamespace(), Name: acc.GetName(), Object: obj}); err != nil {
+		r.createFailed(ctx, res, obj)
+		return nil, err
+	}
 	if errs := validation.Validate(obj); len(errs) > 0 {
 		r.createFailed(ctx, res, obj)
 		return nil, apierrors.NewInvalid(res.GroupVersionKind().GroupKind(), acc.GetName(), errs)

@@ -46,6 +46,9 @@ func (r *Registry) Delete(ctx context.Context, res *Resource, ns, name string, o
 				return DeleteResult{}, err
 			}
 		}
+		if err := admit(ctx, AdmissionAttributes{Operation: OperationDelete, Resource: res, Namespace: ns, Name: name, OldObject: cur}); err != nil {
+			return DeleteResult{}, err
+		}
 		obj, removeNow := r.planDeletion(res, cur, opts)
 		if dryRun {
 			return DeleteResult{Object: obj, Removed: removeNow}, nil

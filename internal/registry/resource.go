@@ -48,6 +48,9 @@ type Resource struct {
 	PrepareForUpdate func(obj, old runtime.Object)
 	// PrepareForStatusUpdate adjusts an update of the status subresource.
 	PrepareForStatusUpdate func(obj, old runtime.Object)
+	// PrepareForApprovalUpdate, when set, gives the resource an approval subresource
+	// (certificatesigningrequests/approval) and adjusts its updates.
+	PrepareForApprovalUpdate func(obj, old runtime.Object)
 	// AfterCreateFailed undoes what PrepareForCreate reserved when the create did not happen.
 	AfterCreateFailed func(ctx context.Context, r *Registry, obj runtime.Object)
 	// AfterDelete releases what the object held (e.g. a service's cluster IP).

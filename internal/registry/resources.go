@@ -3,6 +3,7 @@ package registry
 import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
+	certificatesv1 "k8s.io/api/certificates/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -100,6 +101,13 @@ func All() []*Resource {
 		// coordination.k8s.io/v1
 		{Group: "coordination.k8s.io", Name: "leases", Singular: "lease", Kind: "Lease", Namespaced: true,
 			New: func() runtime.Object { return &coordinationv1.Lease{} }, NewList: func() runtime.Object { return &coordinationv1.LeaseList{} }},
+
+		// certificates.k8s.io/v1
+		{Group: "certificates.k8s.io", Name: "certificatesigningrequests", Singular: "certificatesigningrequest", Kind: "CertificateSigningRequest", ShortNames: []string{"csr"},
+			New: func() runtime.Object { return &certificatesv1.CertificateSigningRequest{} }, NewList: func() runtime.Object { return &certificatesv1.CertificateSigningRequestList{} },
+			Status: true, Fields: certificateSigningRequestFields, PrepareForCreate: prepareCertificateSigningRequest,
+			PrepareForUpdate: keepCertificateSigningRequestSpec, PrepareForStatusUpdate: prepareCertificateSigningRequestStatus,
+			PrepareForApprovalUpdate: prepareCertificateSigningRequestApproval},
 
 		// events.k8s.io/v1
 		{Group: "events.k8s.io", Name: "events", Singular: "event", Kind: "Event", ShortNames: []string{"ev"}, Namespaced: true,

@@ -59,6 +59,9 @@ func (r *Registry) write(ctx context.Context, res *Resource, ns, name, sub strin
 		if err := r.prepareForUpdate(res, sub, obj, cur); err != nil {
 			return nil, err
 		}
+		if err := admit(ctx, AdmissionAttributes{Operation: OperationUpdate, Resource: res, Subresource: sub, Namespace: ns, Name: name, Object: obj, OldObject: cur}); err != nil {
+			return nil, err
+		}
 		remove = r.removableDuringUpdate(res, obj)
 		return obj, nil
 	}
@@ -137,6 +140,17 @@ func (r *Registry) prepareForUpdate(res *Resource, sub string, obj, old runtime.
 			res.PrepareForStatusUpdate(obj, old)
 		}
 		errs = validation.ValidateStatusUpdate(obj, old)
+	case SubresourceApproval:
+		// An approval write changes the conditions (the approver's decision) and nothing
+		// else.
+		if res.PrepareForApprovalUpdate == nil {
+			return apierrors.NewBadRequest(fmt.Sprintf("%s have no approval subresource", res.Name))
+		}
+		copyField(obj, old, "Spec")
+		acc.SetLabels(oldAcc.GetLabels())
+		acc.SetOwnerReferences(oldAcc.GetOwnerReferences())
+		res.PrepareForApprovalUpdate(obj, old)
+		errs = validation.ValidateApprovalUpdate(obj, old)
 	default:
 		if res.Status {
 			copyField(obj, old, "Status")

@@ -46,6 +46,9 @@ var printersByType = func() map[reflect.Type]printer {
 	// coordination.k8s.io/v1
 	add(m, leaseColumns, printLease)
 
+	// certificates.k8s.io/v1
+	add(m, certificateSigningRequestColumns, printCertificateSigningRequest)
+
 	// events.k8s.io/v1 shares core events' columns, as upstream stores both as one kind.
 	add(m, eventColumns, printEventsV1Event)
 

@@ -23,6 +23,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
+	certificatesv1 "k8s.io/api/certificates/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -96,6 +97,8 @@ func validate(obj runtime.Object) field.ErrorList {
 		return ValidateLease(o)
 	case *eventsv1.Event:
 		return ValidateEventsV1Event(o)
+	case *certificatesv1.CertificateSigningRequest:
+		return ValidateCertificateSigningRequest(o)
 	}
 	return validateGenericMeta(obj)
 }
@@ -169,6 +172,8 @@ func validateUpdate(obj, old runtime.Object) field.ErrorList {
 		return withMetaUpdate(&o.ObjectMeta, &old.(*coordinationv1.Lease).ObjectMeta, validateLeaseSpec(&o.Spec, field.NewPath("spec")))
 	case *eventsv1.Event:
 		return ValidateEventsV1EventUpdate(o, old.(*eventsv1.Event))
+	case *certificatesv1.CertificateSigningRequest:
+		return ValidateCertificateSigningRequestUpdate(o, old.(*certificatesv1.CertificateSigningRequest))
 	}
 	return validateGenericMetaUpdate(obj, old)
 }
@@ -208,8 +213,23 @@ func validateStatusUpdate(obj, old runtime.Object) field.ErrorList {
 		return ValidateJobStatusUpdate(o, old.(*batchv1.Job))
 	case *batchv1.CronJob:
 		return ValidateCronJobStatusUpdate(o, old.(*batchv1.CronJob))
+	case *certificatesv1.CertificateSigningRequest:
+		return ValidateCertificateSigningRequestStatusUpdate(o, old.(*certificatesv1.CertificateSigningRequest))
 	}
 	return validateGenericMetaUpdate(obj, old)
+}
+
+// ValidateApprovalUpdate checks a write to the approval subresource
+// (certificatesigningrequests/approval), the only kind that has one.
+func ValidateApprovalUpdate(obj, old runtime.Object) field.ErrorList {
+	if errs := checkSameType(obj, old); errs != nil {
+		return errs
+	}
+	csr, ok := obj.(*certificatesv1.CertificateSigningRequest)
+	if !ok {
+		return field.ErrorList{field.InternalError(field.NewPath(""), fmt.Errorf("%T has no approval subresource", obj))}
+	}
+	return dedupe(ValidateCertificateSigningRequestApprovalUpdate(csr, old.(*certificatesv1.CertificateSigningRequest)))
 }
 
 // dedupe drops repeated identical errors (a rule reached through both the
