@@ -111,6 +111,7 @@ func main() {
 	fmt.Printf("| RSS after the 10,000 ConfigMaps | %s | report |\n", mib(rss(c.cmd.Process.Pid)))
 	fmt.Println()
 	workloads(bin)
+	serviceProxy()
 }
 
 func configMap(name string) *corev1.ConfigMap {

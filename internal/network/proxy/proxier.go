@@ -25,8 +25,11 @@ type Proxier struct {
 	changed  chan struct{} // capacity 1: a pending "something changed"
 
 	mu       sync.Mutex
-	lastSync time.Time // when the rules last loaded, for Synced
-	applied  string
+	lastSync time.Time // when the rules last loaded, for LastSync
+	// loaded is what the table holds since the last successful load; nil when that is not
+	// known (before the first load, after a failed one), and the next load is a full one.
+	loaded *ruleset
+	script string // loaded's full script, rendered on demand by LastSync
 }
 
 // New registers the proxy on the factory's Service and EndpointSlice informers; call it
@@ -121,8 +124,9 @@ func newTimer(d time.Duration) (*time.Timer, <-chan time.Time) {
 	return t, t.C
 }
 
-// syncRules renders the table from the listers and loads it when it differs from what
-// was loaded last.
+// syncRules renders the rules from the listers and loads what differs from the rules
+// loaded last: only the changed pieces when the table's content is known (partialScript),
+// else the whole table.
 func (p *Proxier) syncRules(ctx context.Context) error {
 	svcs, err := p.services.List(labels.Everything())
 	if err != nil {
@@ -132,27 +136,46 @@ func (p *Proxier) syncRules(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	script := Render(svcs, slices, p.opts)
+	rs := build(svcs, slices, p.opts)
 	p.mu.Lock()
-	same := script == p.applied
+	loaded := p.loaded
 	p.mu.Unlock()
-	if !same {
+	script, ok := "", false
+	if loaded != nil {
+		script, ok = partialScript(loaded, rs, p.opts.Table)
+	}
+	if !ok {
+		script = rs.script(p.opts.Table)
+	}
+	if script != "" {
 		if err := loadScript(ctx, p.opts.Nft, script); err != nil {
+			// The transaction did not apply, but make the next attempt a full load in
+			// case the table is not what we think (someone else changed it).
+			p.mu.Lock()
+			p.loaded, p.script = nil, ""
+			p.mu.Unlock()
 			return err
 		}
 	}
 	p.mu.Lock()
-	p.applied, p.lastSync = script, time.Now()
+	if script != "" {
+		p.loaded, p.script = rs, ""
+	}
+	p.lastSync = time.Now()
 	p.mu.Unlock()
 	return nil
 }
 
-// LastSync returns when the rules were last loaded (or found current), and the script;
-// zero before the first load. Benchmarks use it to time endpoint changes to rule changes.
+// LastSync returns when the rules were last loaded (or found current), and the full script
+// for them; zero before the first load. Benchmarks use it to time endpoint changes to rule
+// changes.
 func (p *Proxier) LastSync() (time.Time, string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.lastSync, p.applied
+	if p.loaded != nil && p.script == "" {
+		p.script = p.loaded.script(p.opts.Table)
+	}
+	return p.lastSync, p.script
 }
 
 // cleanup deletes the table with a fresh context: the caller's has ended.
