@@ -198,11 +198,11 @@ func TestAuthorize(t *testing.T) {
 		{"node updates its pod's claim status", res(node1, "update", "", "persistentvolumeclaims", "status", "default", "data"), true, ""},
 		{"node gets a claim's status", res(node1, "get", "", "persistentvolumeclaims", "status", "default", "data"), false, "can only get/update/patch this type"},
 		{"node gets its pod's volume", res(node1, "get", "", "persistentvolumes", "", "", "pv-data"), true, ""},
-		{"node gets another node's volume", res(node1, "get", "", "persistentvolumes", "", "", "pv-db"), false, noRel},
-		{"node gets a volume whose claim moved on", res(node1, "get", "", "persistentvolumes", "", "", "pv-stale"), false, noRel},
-		{"node gets an unbound volume", res(node1, "get", "", "persistentvolumes", "", "", "pv-free"), false, noRel},
-		{"node gets a missing volume", res(node1, "get", "", "persistentvolumes", "", "", "pv-none"), false, noRel},
-		{"node lists volumes", res(node1, "list", "", "persistentvolumes", "", "", ""), false, "can only get individual resources of this type"},
+		{"node gets another node's volume (the reclaimer reads all)", res(node1, "get", "", "persistentvolumes", "", "", "pv-db"), true, ""},
+		{"node lists volumes", res(node1, "list", "", "persistentvolumes", "", "", ""), true, ""},
+		{"node deletes a volume (admission checks which)", res(node1, "delete", "", "persistentvolumes", "", "", "pv-data"), true, ""},
+		{"node creates a volume", res(node1, "create", "", "persistentvolumes", "", "", ""), false, "can only read, update or delete resources of this type"},
+		{"node updates a volume's status", res(node1, "update", "", "persistentvolumes", "status", "", "pv-data"), false, "cannot access subresource"},
 
 		// identities that are not quite nodes
 		{"nodes group without a node name", res(nameless, "get", "", "nodes", "", "", "n1"), false, `unknown node for user "system:node:"`},

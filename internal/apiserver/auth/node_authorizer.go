@@ -51,10 +51,16 @@ func (z *Authorizer) authorizeNode(ctx context.Context, node string, a *Attribut
 		}
 		return z.related(ctx, node, a, podUsesClaim)
 	case a.resourceIs("", "persistentvolumes"):
-		if reason := getOnly(a); reason != "" {
-			return false, reason, nil
+		// Beyond upstream: the node's volume reclaimer watches every volume and removes the
+		// local-path volumes pinned to the node once released (NodeRestriction admission
+		// limits the writes to those). Volumes hold paths and sizes, no secrets.
+		switch {
+		case a.Subresource != "":
+			return false, "cannot access subresource", nil
+		case a.Verb == "get" || a.Verb == "list" || a.Verb == "watch" || a.Verb == "update" || a.Verb == "delete":
+			return true, "", nil
 		}
-		return z.authorizeVolume(ctx, node, a)
+		return false, "can only read, update or delete resources of this type", nil
 	case a.resourceIs("coordination.k8s.io", "leases"):
 		return authorizeLease(node, a)
 	}

@@ -40,6 +40,8 @@ func NodeRestriction(u *user.Info) registry.AdmitFunc {
 			}
 		case res.Group == "" && res.Name == "pods":
 			err = admitPod(node, a)
+		case res.Group == "" && res.Name == "persistentvolumes":
+			err = admitVolume(node, a)
 		}
 		if err != nil {
 			return apierrors.NewForbidden(a.Resource.GroupResource(), a.Name, err)
@@ -110,4 +112,36 @@ func admitPod(node string, a registry.AdmissionAttributes) error {
 		}
 	}
 	return nil
+}
+
+// localPathProvisioner is the provisioner of volumes that live on one node's disk.
+const localPathProvisioner = "ordinal.dev/local-path"
+
+// admitVolume lets a node change (finalizers, as the reclaimer does) and delete only the
+// local-path volumes pinned to itself, once their storage is gone from its disk.
+func admitVolume(node string, a registry.AdmissionAttributes) error {
+	if a.Operation == registry.OperationCreate {
+		return fmt.Errorf("node %q can not create persistentvolumes", node)
+	}
+	pv, ok := a.OldObject.(*corev1.PersistentVolume)
+	if !ok || pv.Annotations["pv.kubernetes.io/provisioned-by"] != localPathProvisioner || pinnedTo(pv) != node {
+		return fmt.Errorf("node %q can only modify local-path persistentvolumes pinned to itself", node)
+	}
+	return nil
+}
+
+// pinnedTo is the one node a volume's required node affinity allows, or "".
+func pinnedTo(pv *corev1.PersistentVolume) string {
+	if pv.Spec.NodeAffinity == nil || pv.Spec.NodeAffinity.Required == nil || len(pv.Spec.NodeAffinity.Required.NodeSelectorTerms) != 1 {
+		return ""
+	}
+	term := pv.Spec.NodeAffinity.Required.NodeSelectorTerms[0]
+	if len(term.MatchExpressions) != 1 || len(term.MatchFields) != 0 {
+		return ""
+	}
+	e := term.MatchExpressions[0]
+	if e.Key != corev1.LabelHostname || e.Operator != corev1.NodeSelectorOpIn || len(e.Values) != 1 {
+		return ""
+	}
+	return e.Values[0]
 }

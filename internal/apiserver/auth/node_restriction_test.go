@@ -28,6 +28,15 @@ func TestNodeRestriction(t *testing.T) {
 	lease := func(name string) *coordinationv1.Lease {
 		return &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "kube-node-lease"}}
 	}
+	volume := func(nodeName, provisioner string) *corev1.PersistentVolume {
+		pv := &corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: "pv", Annotations: map[string]string{"pv.kubernetes.io/provisioned-by": provisioner}}}
+		if nodeName != "" {
+			pv.Spec.NodeAffinity = &corev1.VolumeNodeAffinity{Required: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
+				MatchExpressions: []corev1.NodeSelectorRequirement{{Key: corev1.LabelHostname, Operator: corev1.NodeSelectorOpIn, Values: []string{nodeName}}},
+			}}}}
+		}
+		return pv
+	}
 	restricted := map[string]string{"node-restriction.kubernetes.io/pool": "gold"}
 	taint := corev1.Taint{Key: "k", Effect: corev1.TaintEffectNoSchedule}
 	write := func(op registry.Operation, resource, sub, name string, obj, old runtime.Object) registry.AdmissionAttributes {
@@ -58,6 +67,11 @@ func TestNodeRestriction(t *testing.T) {
 		{"deletes its pod", write(registry.OperationDelete, "/pods", "", "p", nil, pod("n1")), ""},
 		{"deletes another node's pod", write(registry.OperationDelete, "/pods", "", "p", nil, pod("n2")), `pods "p" is forbidden: node "n1" can only delete pods with spec.nodeName set to itself`},
 		{"creates a pod", write(registry.OperationCreate, "/pods", "", "p", pod("n1"), nil), `pods "p" is forbidden: node "n1" can not create pods`},
+		{"deletes a local-path volume pinned to itself", write(registry.OperationDelete, "/persistentvolumes", "", "pv", nil, volume("n1", "ordinal.dev/local-path")), ""},
+		{"updates a local-path volume pinned to itself", write(registry.OperationUpdate, "/persistentvolumes", "", "pv", volume("n1", "ordinal.dev/local-path"), volume("n1", "ordinal.dev/local-path")), ""},
+		{"deletes another node's local-path volume", write(registry.OperationDelete, "/persistentvolumes", "", "pv", nil, volume("n2", "ordinal.dev/local-path")), `persistentvolumes "pv" is forbidden: node "n1" can only modify local-path persistentvolumes pinned to itself`},
+		{"deletes a shared volume", write(registry.OperationDelete, "/persistentvolumes", "", "pv", nil, volume("", "ordinal.dev/shared-path")), `persistentvolumes "pv" is forbidden: node "n1" can only modify local-path persistentvolumes pinned to itself`},
+		{"creates a volume", write(registry.OperationCreate, "/persistentvolumes", "", "pv", volume("n1", "ordinal.dev/local-path"), nil), `persistentvolumes "pv" is forbidden: node "n1" can not create persistentvolumes`},
 		{"records an event", write(registry.OperationCreate, "/events", "", "e", &corev1.Event{}, nil), ""},
 	}
 	admit := NodeRestriction(node1)
