@@ -91,7 +91,7 @@ func removeHostState(clusterDNS string) error {
 		errs = append(errs, fmt.Errorf("nft delete table ip %s: %v: %s", proxy.TableName, err, strings.TrimSpace(string(out))))
 	}
 	if ip := net.ParseIP(clusterDNS); ip != nil {
-		if out, err := exec.Command("ip", "addr", "del", clusterDNS+"/32", "dev", "lo").CombinedOutput(); err != nil && !strings.Contains(string(out), "Cannot assign requested address") {
+		if out, err := exec.Command("ip", "addr", "del", clusterDNS+"/32", "dev", "lo").CombinedOutput(); err != nil && !strings.Contains(string(out), "Cannot assign requested address") && !strings.Contains(string(out), "Address not found") {
 			errs = append(errs, fmt.Errorf("ip addr del %s/32 dev lo: %v: %s", clusterDNS, err, strings.TrimSpace(string(out))))
 		}
 	}

@@ -6,13 +6,18 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/kubernetes"
 
+	"ordinal.dev/ordinal/internal/apiserver/auth"
+	"ordinal.dev/ordinal/internal/controller/nodelifecycle"
 	"ordinal.dev/ordinal/internal/controlplane"
+	"ordinal.dev/ordinal/internal/join"
 	"ordinal.dev/ordinal/internal/network/ingress"
 )
 
@@ -27,6 +32,8 @@ type serveOptions struct {
 	ingressHTTP   string
 	ingressHTTPS  string
 	sharedVolumes string
+	nodeLifecycle nodelifecycle.Options
+	failover      bool
 	nodes         nodeOptions
 	// leaderElection: controllers run only on the server holding the lease (ordinal server).
 	leaderElection bool
@@ -41,6 +48,12 @@ func (o *serveOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.ingressHTTP, "ingress-http-addr", ingress.DefaultHTTPAddr, "address the ingress controller serves HTTP on (empty: no ingress controller)")
 	cmd.Flags().StringVar(&o.ingressHTTPS, "ingress-https-addr", ingress.DefaultHTTPSAddr, "address the ingress controller serves HTTPS on")
 	cmd.Flags().StringVar(&o.sharedVolumes, "shared-volume-dir", "", "a directory mounted at the same path on every node and server (an NFS export); adds the StorageClass nfs-client, whose volumes any node can use")
+	nl := &o.nodeLifecycle
+	cmd.Flags().DurationVar(&nl.NodeMonitorGracePeriod, "node-monitor-grace-period", nodelifecycle.DefaultNodeMonitorGracePeriod, "how long a node may go without a heartbeat before it is marked NotReady (Unknown)")
+	cmd.Flags().DurationVar(&nl.NodeMonitorPeriod, "node-monitor-period", nodelifecycle.DefaultNodeMonitorPeriod, "how often the node lifecycle controller looks at every node")
+	cmd.Flags().DurationVar(&nl.FencingPeriod, "fencing-period", nodelifecycle.DefaultFencingPeriod, "the least time agents take to stop their containers after losing the control plane (agents' --fencing-period)")
+	cmd.Flags().DurationVar(&nl.SafetyMargin, "failover-safety-margin", nodelifecycle.DefaultSafetyMargin, "extra wait before a lost node's StatefulSet pods are deleted for recreation elsewhere")
+	cmd.Flags().BoolVar(&o.failover, "statefulset-failover", true, "recreate the StatefulSet pods of a lost node elsewhere once it has surely stopped them (see docs/COMPATIBILITY.md)")
 	cmd.Flags().StringSliceVar(&o.dnsListen, "dns-listen", nil, "addresses (host:port) the cluster DNS server answers on, e.g. 127.0.0.1:10053; none by default")
 }
 
@@ -125,6 +138,7 @@ func serve(ctx context.Context, o *serveOptions) error {
 		CompactionInterval: compaction,
 		LeaderElection:     o.leaderElection,
 		SharedVolumeDir:    o.sharedVolumes,
+		NodeLifecycle:      o.nodeLifecycleOptions(),
 		Progress:           os.Stdout,
 	})
 	if err != nil {
@@ -141,6 +155,7 @@ func serve(ctx context.Context, o *serveOptions) error {
 	}
 	fmt.Printf("cluster ready in %dms; kubeconfig: %s\n", time.Since(start).Milliseconds(), cp.Kubeconfig)
 	fmt.Printf("  export KUBECONFIG=%s\n", cp.Kubeconfig)
+	printJoinCommand(ctx, cp)
 	shutdown := func() {
 		if agents != nil {
 			agents.stop()
@@ -156,4 +171,37 @@ func serve(ctx context.Context, o *serveOptions) error {
 	fmt.Println("shutting down")
 	shutdown()
 	return nil
+}
+
+// printJoinCommand prints how another machine joins: with a new bootstrap token (a day long)
+// when the apiserver listens where other machines can reach it, else how to get there.
+func printJoinCommand(ctx context.Context, cp *controlplane.ControlPlane) {
+	if loopback(cp.Server) {
+		fmt.Println("  other machines can join once the apiserver listens on a reachable address (--listen); then: ordinal token create --print-join-command")
+		return
+	}
+	client, err := kubernetes.NewForConfig(cp.RestConfig)
+	if err != nil {
+		return
+	}
+	token, err := createToken(ctx, client, 24*time.Hour, "printed by ordinal at start")
+	if err != nil {
+		fmt.Printf("  no join command: %v\n", err)
+		return
+	}
+	caPEM, err := os.ReadFile(filepath.Join(filepath.Dir(cp.Kubeconfig), "pki", "ca.crt"))
+	if err != nil {
+		return
+	}
+	hash, err := auth.CACertHashPEM(caPEM)
+	if err != nil {
+		return
+	}
+	fmt.Printf("  join a machine (token valid 24h): %s\n", join.Command(cp.Server, token, hash))
+}
+
+func (o *serveOptions) nodeLifecycleOptions() nodelifecycle.Options {
+	nl := o.nodeLifecycle
+	nl.FailoverEnabled = &o.failover
+	return nl
 }

@@ -64,6 +64,12 @@ type Config struct {
 	// Streaming, when set, is where the agent registers its logs/exec/attach/port-forward
 	// server for an apiserver in the same process.
 	Streaming *streaming.LocalNodes
+	// FencingPeriod: once the node Lease has not been renewed for this long, every
+	// container is stopped and none starts until a renewal succeeds (fencing.go). Unlike
+	// the fields above, 0 is not a default but turns fencing off (an agent in the same
+	// process as its apiserver cannot be cut off from it); `ordinal agent` runs with
+	// DefaultFencingPeriod. It must hold at least two renewals (LeaseDurationSeconds/2).
+	FencingPeriod time.Duration
 }
 
 // Agent is the node agent: it registers its Node, keeps it and its Lease fresh, and runs
@@ -96,6 +102,8 @@ type Agent struct {
 
 	networkChanged chan struct{}
 	statusNow      chan struct{}
+
+	fence *fence
 }
 
 // New checks cfg and builds an agent; Run starts it.
@@ -127,6 +135,9 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.KubeletPort == 0 {
 		cfg.KubeletPort = 10250
 	}
+	if err := checkFencingPeriod(cfg.FencingPeriod, cfg.LeaseDurationSeconds); err != nil {
+		return nil, err
+	}
 	broadcaster := record.NewBroadcaster()
 	a := &Agent{
 		cfg: cfg, nodeName: cfg.NodeName, client: cfg.Client, runtime: cfg.Runtime, clock: cfg.Clock, machine: *cfg.Machine,
@@ -137,6 +148,7 @@ func New(cfg Config) (*Agent, error) {
 		finished:       map[types.UID]time.Time{},
 		networkChanged: make(chan struct{}, 1),
 		statusNow:      make(chan struct{}, 1),
+		fence:          newFence(cfg.FencingPeriod, cfg.Clock.Now()),
 	}
 	return a, nil
 }
@@ -157,6 +169,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	a.version = version
 	a.ctx = ctx
+	// Fencing runs from the start: an agent restarted into a partition must still stop
+	// the containers it finds, even while it cannot register.
+	a.goRun(ctx, a.fencingLoop)
 	a.broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: a.client.CoreV1().Events("")})
 	defer a.broadcaster.Shutdown()
 	a.recorder.Event(nodeRef(a.nodeName), corev1.EventTypeNormal, reasonStarting, messageStartingKubelet)
@@ -281,6 +296,7 @@ func (a *Agent) worker(uid types.UID, create bool) *podWorker {
 		return nil
 	}
 	w := newPodWorker(a, uid)
+	w.gone = a.isGone(uid) // failed over or deleted while fenced: only clean up
 	a.workers[uid] = w
 	a.wg.Add(1)
 	go func() {

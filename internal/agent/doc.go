@@ -20,6 +20,10 @@
 //   - back-off: the crash-loop back-off (backoff.go): first restart at once, then 10s doubling
 //     to 5 minutes; a container waiting in it shows CrashLoopBackOff.
 //   - probes: startup, liveness and readiness (probes.go), run by the runtime when due.
+//   - fencing: with Config.FencingPeriod set, an agent that could not renew its Lease for
+//     that long stops every container and starts none until a renewal succeeds and it has
+//     re-read its pods (fencing.go); the node lifecycle controller relies on it to move
+//     StatefulSet pods off a lost node safely.
 //
 // Wiring: New(Config{NodeName, Client, Runtime, Machine}) then Run(ctx) in a goroutine; Run
 // returns when ctx ends and leaves the pods running. The node needs a pod CIDR before pods

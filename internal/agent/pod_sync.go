@@ -52,6 +52,10 @@ func (w *podWorker) sync(ctx context.Context) syncResult {
 		nextRefresh = w.refreshVolumes(ctx, pod, now)
 	}
 	acts := computePodActions(st)
+	if a.startsHeld() {
+		// Fenced, or not yet sure it may run anything (fencing.go): start nothing.
+		acts.CreateSandbox, acts.Start = false, nil
+	}
 	if acts.KillPod {
 		return w.terminate(ctx, pod, rs)
 	}
@@ -304,7 +308,11 @@ func (w *podWorker) startContainer(ctx context.Context, pod *corev1.Pod, s conta
 		}
 		a.recorder.Eventf(ref, corev1.EventTypeNormal, reasonCreated, messageCreated, s.Name)
 	}
-	if err := a.runtime.StartContainer(ctx, id); err != nil {
+	started, err := a.startGuarded(w, func() error { return a.runtime.StartContainer(ctx, id) })
+	if !started {
+		return nil, false // fenced, or the pod is gone: not the container's fault
+	}
+	if err != nil {
 		if ctx.Err() == nil {
 			a.recorder.Eventf(ref, corev1.EventTypeWarning, reasonFailed, "Error: %v", err)
 		}

@@ -23,6 +23,7 @@ import (
 	"ordinal.dev/ordinal/internal/controller/job"
 	"ordinal.dev/ordinal/internal/controller/namespace"
 	"ordinal.dev/ordinal/internal/controller/nodeipam"
+	"ordinal.dev/ordinal/internal/controller/nodelifecycle"
 	"ordinal.dev/ordinal/internal/controller/replicaset"
 	"ordinal.dev/ordinal/internal/controller/serviceaccount"
 	"ordinal.dev/ordinal/internal/controller/statefulset"
@@ -134,6 +135,10 @@ func (cp *ControlPlane) startControllers(ctx context.Context, client kubernetes.
 	if cp.enabled("volume") {
 		volumes := volumectl.New(client, factory, volumectl.Options{LocalPathRoot: cp.VolumeDir, SharedVolumeDirs: sharedDirs(cp.opts.SharedVolumeDir)})
 		runs = append(runs, func() { volumes.Run(ctx) })
+	}
+	if cp.enabled("nodelifecycle") {
+		nlc := nodelifecycle.New(client, factory, cp.opts.NodeLifecycle)
+		runs = append(runs, func() { nlc.Run(ctx) })
 	}
 	if cp.enabled("certificates") {
 		ca, err := auth.ParseCertificatePEM(cp.caPEM)

@@ -26,6 +26,7 @@ import (
 	"ordinal.dev/ordinal/internal/agent/streaming"
 	"ordinal.dev/ordinal/internal/apiserver"
 	"ordinal.dev/ordinal/internal/apiserver/openapi"
+	"ordinal.dev/ordinal/internal/controller/nodelifecycle"
 	"ordinal.dev/ordinal/internal/registry"
 	"ordinal.dev/ordinal/internal/storage"
 )
@@ -57,6 +58,9 @@ type Options struct {
 	// server (an NFS export, say): the StorageClass nfs-client provisions volumes in it that
 	// any node can use (provisioner ordinal.dev/shared-path).
 	SharedVolumeDir string
+	// NodeLifecycle configures the node lifecycle controller: grace periods, taint-based
+	// eviction and the StatefulSet failover of lost nodes (zero values: the defaults).
+	NodeLifecycle nodelifecycle.Options
 	// DisableControllers names built-in controllers not to run ("namespace",
 	// "garbagecollector", "volume", ...); tests that drive one themselves use it.
 	DisableControllers []string
