@@ -175,6 +175,9 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 		step("etcd", "cluster "+strings.Join(opts.EtcdEndpoints, ","))
 	}
 	store := storage.New(cp.etcd, scheme.Scheme)
+	if cp.embedded != nil {
+		store.UseWatcher(cp.embedded.WatchClient)
+	}
 
 	host, port, _ := net.SplitHostPort(ln.Addr().String())
 	// As upstream's serving certificate: also the names and the cluster IP of the kubernetes

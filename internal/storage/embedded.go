@@ -19,8 +19,14 @@ import (
 
 // Embedded is a single-member etcd running inside this process.
 type Embedded struct {
-	etcd   *embed.Etcd
+	etcd *embed.Etcd
+	// Client talks to the member in-process, without a network hop: for reads and writes.
 	Client *clientv3.Client
+	// WatchClient talks to it over gRPC on loopback: for watches. The in-process transport
+	// multiplexes every watch onto one stream that deadlocks when many watches are cancelled
+	// at once (etcd-io/etcd#18879, #20716; a burst of clients going away is enough), which
+	// would stop every watch of the apiserver; a real gRPC stream has flow control.
+	WatchClient *clientv3.Client
 }
 
 // embeddedPorts are the loopback ports the member listens on. They are kept in the data dir
@@ -71,11 +77,17 @@ func StartEmbedded(dir string) (*Embedded, error) {
 		e.Close()
 		return nil, errors.New("embedded etcd did not become ready in 60s")
 	}
-	return &Embedded{etcd: e, Client: v3client.New(e.Server)}, nil
+	watch, err := clientv3.New(clientv3.Config{Endpoints: []string{client.Host}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		e.Close()
+		return nil, fmt.Errorf("embedded etcd: watch client: %w", err)
+	}
+	return &Embedded{etcd: e, Client: v3client.New(e.Server), WatchClient: watch}, nil
 }
 
 // Close stops the member; what it acknowledged is on disk.
 func (e *Embedded) Close() {
+	e.WatchClient.Close()
 	e.Client.Close()
 	e.etcd.Close()
 }

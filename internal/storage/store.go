@@ -18,8 +18,9 @@ import (
 
 // Store reads and writes objects under keys in etcd. It is safe for concurrent use.
 type Store struct {
-	client *clientv3.Client
-	codec  *codec
+	client  *clientv3.Client
+	watcher clientv3.Watcher // client, unless UseWatcher chose another
+	codec   *codec
 	// ObserveRequest, when set, is told how long each etcd request took (for metrics).
 	ObserveRequest func(operation string, d time.Duration)
 }
@@ -32,8 +33,12 @@ func (s *Store) observe(op string, start time.Time) {
 
 // New returns a store on an etcd client (embedded member or external cluster alike).
 func New(client *clientv3.Client, scheme *runtime.Scheme) *Store {
-	return &Store{client: client, codec: newCodec(scheme)}
+	return &Store{client: client, watcher: client, codec: newCodec(scheme)}
 }
+
+// UseWatcher makes the store watch through w (the embedded member's gRPC client) instead
+// of its client.
+func (s *Store) UseWatcher(w clientv3.Watcher) { s.watcher = w }
 
 // Client is the etcd client underneath, for health checks and compaction.
 func (s *Store) Client() *clientv3.Client { return s.client }

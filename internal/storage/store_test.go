@@ -21,7 +21,9 @@ func newTestStore(t *testing.T) *Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.Close)
-	return New(e.Client, scheme.Scheme)
+	s := New(e.Client, scheme.Scheme)
+	s.UseWatcher(e.WatchClient)
+	return s
 }
 
 func configMap(name string, labels map[string]string) *corev1.ConfigMap {

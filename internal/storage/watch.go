@@ -34,7 +34,7 @@ func (s *Store) Watch(ctx context.Context, prefix string, fromRev int64, newItem
 	if opts.Bookmarks {
 		ops = append(ops, clientv3.WithProgressNotify())
 	}
-	wch := s.client.Watch(ctx, prefix, ops...)
+	wch := s.watcher.Watch(ctx, prefix, ops...)
 	go w.run(ctx, s.codec, wch, newItem, opts)
 	return w
 }
