@@ -42,6 +42,7 @@ type agentOptions struct {
 	volumeDir     string
 	kubeletPort   int
 	fencingPeriod time.Duration
+	leaseDuration time.Duration
 }
 
 func agentCommand() *cobra.Command {
@@ -72,7 +73,8 @@ Services, and routes to the other nodes' pod networks.`,
 	f.StringVar(&o.clusterDNS, "cluster-dns", controlplane.DefaultClusterDNS, "cluster IP of the kube-dns Service, answered on this machine")
 	f.StringVar(&o.volumeDir, "volume-dir", "", "where local-path volumes live; must match the server's (default: the server's default, /var/lib/ordinal/volumes)")
 	f.IntVar(&o.kubeletPort, "kubelet-port", 10250, "port of the node's streaming server")
-	f.DurationVar(&o.fencingPeriod, "fencing-period", agent.DefaultFencingPeriod, "stop every container when the node's lease could not be renewed for this long (0: never)")
+	f.DurationVar(&o.fencingPeriod, "fencing-period", agent.DefaultFencingPeriod, "stop every container when the node's lease could not be renewed for this long (0: never); must cover two renewals")
+	f.DurationVar(&o.leaseDuration, "node-lease-duration", 40*time.Second, "duration of the node's Lease, renewed every quarter of it (upstream's nodeLeaseDurationSeconds)")
 	return cmd
 }
 
@@ -130,10 +132,14 @@ func runAgent(ctx context.Context, o *agentOptions) error {
 	if o.nodeIP != "" {
 		machine.InternalIP = o.nodeIP
 	}
+	heartbeat := newHeartbeat(filepath.Join(o.dataDir, "heartbeat"))
 	var rt runtime.Runtime
 	switch o.runtime {
 	case "process":
-		if rt, err = processRuntime(nodeOptions{dataDir: o.dataDir, volumeDir: o.volumeDir, clusterDNS: o.clusterDNS}); err != nil {
+		// Each container's shim kills it when the heartbeat stops: the agent fences its
+		// containers itself, but they outlive it, and a dead agent fences nothing.
+		if rt, err = processRuntime(nodeOptions{dataDir: o.dataDir, volumeDir: o.volumeDir, clusterDNS: o.clusterDNS,
+			fenceFile: heartbeat.path, fencePeriod: o.fencingPeriod}); err != nil {
 			return err
 		}
 		if err := ensureDNSAddress(o.clusterDNS); err != nil {
@@ -147,6 +153,8 @@ func runAgent(ctx context.Context, o *agentOptions) error {
 	a, err := agent.New(agent.Config{
 		NodeName: o.nodeName, Client: client, Runtime: rt, Machine: &machine,
 		KubeletPort: int32(o.kubeletPort), FencingPeriod: o.fencingPeriod,
+		LeaseDurationSeconds: int32(o.leaseDuration / time.Second),
+		LeaseRenewed:         heartbeat.beat,
 	})
 	if err != nil {
 		return err
@@ -200,4 +208,26 @@ func runAgent(ctx context.Context, o *agentOptions) error {
 	fmt.Println("shutting down")
 	wg.Wait()
 	return nil
+}
+
+// heartbeat is the file the agent rewrites after each Lease renewal and the containers'
+// shims watch (shim.Fence).
+type heartbeat struct {
+	path string
+	n    uint64
+}
+
+func newHeartbeat(path string) *heartbeat { return &heartbeat{path: path} }
+
+// beat writes a new count, atomically: a shim never reads a half-written file.
+func (h *heartbeat) beat() {
+	h.n++
+	tmp := h.path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(strconv.FormatUint(h.n, 10)+" "+time.Now().UTC().Format(time.RFC3339Nano)+"\n"), 0o600); err != nil {
+		slog.Warn("agent: heartbeat file", "err", err)
+		return
+	}
+	if err := os.Rename(tmp, h.path); err != nil {
+		slog.Warn("agent: heartbeat file", "err", err)
+	}
 }

@@ -36,6 +36,9 @@ type nodeOptions struct {
 	dataDir       string
 	volumeDir     string
 	clusterDNS    string
+	// fenceFile and fencePeriod: see process.Options (ordinal agent only).
+	fenceFile   string
+	fencePeriod time.Duration
 }
 
 // nodes are the node agents of this process.
@@ -133,7 +136,8 @@ func processRuntime(o nodeOptions) (runtime.Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("image store: %w", err)
 	}
-	return process.New(process.Options{DataDir: o.dataDir, Images: store, VolumeDir: o.volumeDir, ClusterDNS: o.clusterDNS})
+	return process.New(process.Options{DataDir: o.dataDir, Images: store, VolumeDir: o.volumeDir, ClusterDNS: o.clusterDNS,
+		FenceFile: o.fenceFile, FencePeriod: o.fencePeriod})
 }
 
 // runProxy runs the service proxy of this machine's node once the node has its pod range:

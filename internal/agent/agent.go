@@ -70,6 +70,10 @@ type Config struct {
 	// process as its apiserver cannot be cut off from it); `ordinal agent` runs with
 	// DefaultFencingPeriod. It must hold at least two renewals (LeaseDurationSeconds/2).
 	FencingPeriod time.Duration
+	// LeaseRenewed, when set, is called after each successful renewal of the node Lease
+	// (`ordinal agent` rewrites the heartbeat file its containers' shims watch, so that they
+	// fence themselves when the agent itself is gone).
+	LeaseRenewed func()
 }
 
 // Agent is the node agent: it registers its Node, keeps it and its Lease fresh, and runs

@@ -41,6 +41,9 @@ func (a *Agent) leaseLoop(ctx context.Context) {
 			wait, retry = retry, min(2*retry, a.leaseRetryMax())
 		} else {
 			a.leaseRenewed(sent, lease)
+			if a.cfg.LeaseRenewed != nil {
+				a.cfg.LeaseRenewed()
+			}
 			retry = leaseRetryInitial
 		}
 		select {

@@ -146,6 +146,7 @@ type node struct {
 	*netns
 	name    string
 	dataDir string
+	args    []string // of the agent
 	proc    *exec.Cmd
 	exited  chan struct{}
 	log     *syncBuffer
@@ -192,17 +193,32 @@ func (n *node) startAgent(t *testing.T, server, token, caHash string, extra ...s
 	if out, err := exec.Command(ordinalBinary, "image", "import", "--data-dir", n.dataDir, archive).CombinedOutput(); err != nil {
 		t.Fatalf("image import: %v\n%s", err, out)
 	}
-	args := append([]string{ordinalBinary, "agent", "--server", server, "--token", token, "--ca-cert-hash", caHash,
+	n.args = append([]string{ordinalBinary, "agent", "--server", server, "--token", token, "--ca-cert-hash", caHash,
 		"--data-dir", n.dataDir, "--node-name", n.name, "--node-ip", n.nsIP, "--runtime=process"}, extra...)
-	cmd := n.netns.command(context.Background(), args...)
+	n.launch(t)
+}
+
+// launch starts the agent with the arguments of startAgent.
+func (n *node) launch(t *testing.T) {
+	t.Helper()
+	cmd := n.netns.command(context.Background(), n.args...)
 	cmd.Stdout, cmd.Stderr = n.log, n.log
 	setDeathSignal(cmd)
-	fmt.Fprintf(n.log, "--- %s\n", strings.Join(args, " "))
+	fmt.Fprintf(n.log, "--- %s\n", strings.Join(n.args, " "))
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	n.proc, n.exited = cmd, make(chan struct{})
 	go func() { cmd.Wait(); close(n.exited) }()
+}
+
+// kill ends the agent with SIGKILL: its containers stay behind, as after a crash.
+func (n *node) kill() {
+	if n.proc != nil {
+		n.proc.Process.Kill()
+		<-n.exited
+		n.proc = nil
+	}
 }
 
 // stop ends the agent (SIGTERM, then SIGKILL) and resets the node: no container may outlive
@@ -238,25 +254,6 @@ func (n *node) diagnose() string {
 		fmt.Fprintf(&b, "$ %s\n%s", strings.Join(argv, " "), out)
 	}
 	return b.String()
-}
-
-// runningContainers counts the containers running on the node, by the runc state in its
-// data dir (readable even while the node is cut off).
-func (n *node) runningContainers() (map[string]bool, error) {
-	out, err := exec.Command("runc", "--root", filepath.Join(n.dataDir, "runc"), "list", "-f", "json").Output()
-	if err != nil {
-		return nil, err
-	}
-	running := map[string]bool{}
-	for _, line := range strings.Split(string(out), "},{") {
-		if strings.Contains(line, `"status":"running"`) {
-			if i := strings.Index(line, `"id":"`); i >= 0 {
-				id := line[i+6:]
-				running[id[:strings.Index(id, `"`)]] = true
-			}
-		}
-	}
-	return running, nil
 }
 
 // server is one `ordinal server` process on the host.

@@ -165,6 +165,7 @@ func (r *Runtime) CreateContainer(ctx context.Context, uid types.UID, config *ru
 		Log: c.rec.Log, LogMaxSize: r.opts.LogMaxSize, LogMaxFiles: r.opts.LogMaxFiles,
 		OOMFile: r.cgroup.oomFile(cgroup),
 		Stdin:   spec.Stdin, StdinOnce: spec.StdinOnce, TTY: spec.TTY,
+		FenceFile: r.opts.FenceFile, FencePeriod: r.opts.FencePeriod,
 	}); err != nil {
 		return "", err
 	}

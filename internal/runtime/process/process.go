@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"k8s.io/apimachinery/pkg/types"
 
@@ -61,6 +62,11 @@ type Options struct {
 	LogMaxFiles int
 	// HostResolvConf is the host's resolver configuration (default /etc/resolv.conf).
 	HostResolvConf string
+	// FenceFile and FencePeriod make every container's shim kill its container when the
+	// file has not changed for the period (the node agent rewrites it after each Lease
+	// renewal; see shim.Fence). Empty or 0: containers run on whatever happens to the agent.
+	FenceFile   string
+	FencePeriod time.Duration
 }
 
 // Runtime runs the pods of one node as containers; see the package comment.

@@ -50,6 +50,12 @@ type Config struct {
 	Stdin     bool `json:"stdin,omitempty"`
 	StdinOnce bool `json:"stdinOnce,omitempty"`
 	TTY       bool `json:"tty,omitempty"`
+	// FenceFile and FencePeriod fence the container when its node agent is gone: the agent
+	// rewrites FenceFile after each renewal of the node's Lease, and the shim kills the
+	// container once the file has not changed for FencePeriod by the shim's own monotonic
+	// clock (see Fence). Empty or 0: no fence.
+	FenceFile   string        `json:"fenceFile,omitempty"`
+	FencePeriod time.Duration `json:"fencePeriod,omitempty"`
 }
 
 // Started is what the shim reports on fd 3 once runc has started the container (Pid) or

@@ -174,6 +174,12 @@ func run(dir string, report *os.File) error {
 		return finishStart(dir, report, cfg, &copies, pipes, "runc's pid file: "+err.Error())
 	}
 	sendReport(report, Started{Pid: initPid})
+	if cfg.FenceFile != "" && cfg.FencePeriod > 0 {
+		ended := make(chan struct{})
+		defer close(ended)
+		// The container's init is pid 1 of its pid namespace: killing it ends them all.
+		go Fence(cfg.FenceFile, cfg.FencePeriod, ended, func() { unix.Kill(initPid, unix.SIGKILL) })
+	}
 
 	ws, err = waitFor(initPid, statuses)
 	if err != nil {
