@@ -102,6 +102,39 @@ func TestMultiNodeJoinAndCrossNodeTraffic(t *testing.T) {
 			}
 		}
 	})
+	t.Run("port-forward reaches a pod on another machine", func(t *testing.T) {
+		for _, p := range []string{"web-0", "web-1"} {
+			s := k.start("port-forward", "pod/"+p, ":80")
+			line := s.next("Forwarding from 127.0.0.1:")
+			port := line[strings.LastIndex(line, ":")+1 : strings.Index(line, " ->")]
+			if got := httpGet(t, "http://127.0.0.1:"+port+"/", ""); got != "hello from "+p {
+				t.Errorf("through port-forward to %s on %s: %q", p, hosts[p], got)
+			}
+			s.stop()
+		}
+	})
+	t.Run("a DaemonSet runs a pod on every node", func(t *testing.T) {
+		k.apply(`
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: agent
+spec:
+  selector:
+    matchLabels: {app: agent}
+  template:
+    metadata:
+      labels: {app: agent}
+    spec:
+      containers:
+      - {name: agent, image: busybox, imagePullPolicy: IfNotPresent, command: ["sleep", "3600"]}
+`)
+		k.run("rollout", "status", "daemonset/agent", "--timeout=60s")
+		on := k.run("get", "pods", "-l", "app=agent", "-o", "jsonpath={.items[*].spec.nodeName}")
+		if !strings.Contains(on, "node-a") || !strings.Contains(on, "node-b") || len(strings.Fields(on)) != 2 {
+			t.Errorf("DaemonSet pods on %q, want one on node-a and one on node-b", on)
+		}
+	})
 	t.Run("pods reach pods and services across nodes by name", func(t *testing.T) {
 		for _, from := range []string{"web-0", "web-1"} {
 			for _, to := range []string{"web-0", "web-1"} {
