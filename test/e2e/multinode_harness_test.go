@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -265,7 +264,6 @@ type server struct {
 	proc    *exec.Cmd
 	exited  chan struct{}
 	log     *syncBuffer
-	mu      sync.Mutex
 }
 
 // startServer runs `ordinal server` on ip:6443 against the etcd cluster.

@@ -12,13 +12,10 @@ import (
 )
 
 // Objects is what the authorizer reads to decide on a node's request: the pods bound to the
-// node and the claims and volumes they use. Lookups of objects that do not exist return an
-// error for which apierrors.IsNotFound holds.
+// node, whose references say which Secrets, ConfigMaps and claims it may read.
 type Objects interface {
 	// PodsOnNode lists the pods in namespace bound to node (spec.nodeName).
 	PodsOnNode(ctx context.Context, namespace, node string) ([]*corev1.Pod, error)
-	PersistentVolumeClaim(ctx context.Context, namespace, name string) (*corev1.PersistentVolumeClaim, error)
-	PersistentVolume(ctx context.Context, name string) (*corev1.PersistentVolume, error)
 }
 
 // Authorizer decides whether a user may make a request. It is the whole policy: there is no

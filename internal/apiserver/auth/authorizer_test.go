@@ -7,18 +7,15 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"ordinal.dev/ordinal/internal/apiserver/auth/user"
 )
 
-// fakeObjects serves pods, claims and volumes from slices.
+// fakeObjects serves pods from a slice.
 type fakeObjects struct {
-	pods    []*corev1.Pod
-	claims  []*corev1.PersistentVolumeClaim
-	volumes []*corev1.PersistentVolume
-	err     error
+	pods []*corev1.Pod
+	err  error
 }
 
 func (f *fakeObjects) PodsOnNode(_ context.Context, ns, node string) ([]*corev1.Pod, error) {
@@ -29,24 +26,6 @@ func (f *fakeObjects) PodsOnNode(_ context.Context, ns, node string) ([]*corev1.
 		}
 	}
 	return out, f.err
-}
-
-func (f *fakeObjects) PersistentVolumeClaim(_ context.Context, ns, name string) (*corev1.PersistentVolumeClaim, error) {
-	for _, c := range f.claims {
-		if c.Namespace == ns && c.Name == name {
-			return c, nil
-		}
-	}
-	return nil, apierrors.NewNotFound(corev1.Resource("persistentvolumeclaims"), name)
-}
-
-func (f *fakeObjects) PersistentVolume(_ context.Context, name string) (*corev1.PersistentVolume, error) {
-	for _, v := range f.volumes {
-		if v.Name == name {
-			return v, nil
-		}
-	}
-	return nil, apierrors.NewNotFound(corev1.Resource("persistentvolumes"), name)
 }
 
 var (
@@ -96,17 +75,6 @@ func testObjects() *fakeObjects {
 				{Name: "s", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "db-secret"}}},
 				{Name: "d", VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "db-data"}}},
 			}}),
-		},
-		claims: []*corev1.PersistentVolumeClaim{
-			{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "data"}, Spec: corev1.PersistentVolumeClaimSpec{VolumeName: "pv-data"}},
-			{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "db-data"}, Spec: corev1.PersistentVolumeClaimSpec{VolumeName: "pv-db"}},
-			{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "moved"}, Spec: corev1.PersistentVolumeClaimSpec{VolumeName: "pv-other"}},
-		},
-		volumes: []*corev1.PersistentVolume{
-			{ObjectMeta: metav1.ObjectMeta{Name: "pv-data"}, Spec: corev1.PersistentVolumeSpec{ClaimRef: &corev1.ObjectReference{Namespace: "default", Name: "data"}}},
-			{ObjectMeta: metav1.ObjectMeta{Name: "pv-db"}, Spec: corev1.PersistentVolumeSpec{ClaimRef: &corev1.ObjectReference{Namespace: "default", Name: "db-data"}}},
-			{ObjectMeta: metav1.ObjectMeta{Name: "pv-stale"}, Spec: corev1.PersistentVolumeSpec{ClaimRef: &corev1.ObjectReference{Namespace: "default", Name: "data"}}},
-			{ObjectMeta: metav1.ObjectMeta{Name: "pv-free"}},
 		},
 	}
 }

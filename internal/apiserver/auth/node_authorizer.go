@@ -104,23 +104,6 @@ func (z *Authorizer) related(ctx context.Context, node string, a *Attributes, us
 	return true, "", nil
 }
 
-// authorizeVolume follows volume -> claim (the volume's claimRef, bound back through the
-// claim's volumeName) -> pod on the node.
-func (z *Authorizer) authorizeVolume(ctx context.Context, node string, a *Attributes) (bool, string, error) {
-	if a.Name == "" {
-		return false, "No Object name found", nil
-	}
-	claim, err := z.claimOfVolume(ctx, a.Name)
-	if err != nil || claim == nil {
-		return false, noRelationship(node), ignoreNotFound(err)
-	}
-	ok, err := z.nodeUses(ctx, node, claim.Namespace, func(p *corev1.Pod) bool { return podUsesClaim(p, claim.Name) })
-	if err != nil || !ok {
-		return false, noRelationship(node), err
-	}
-	return true, "", nil
-}
-
 // authorizeLease: a node reads and writes its own Lease in kube-node-lease (the name of a new
 // one is checked by NodeRestriction admission).
 func authorizeLease(node string, a *Attributes) (bool, string, error) {

@@ -60,20 +60,3 @@ func (o RegistryObjects) PodsOnNode(ctx context.Context, ns, node string) ([]*co
 	return pods, nil
 }
 
-// PersistentVolumeClaim reads a claim.
-func (o RegistryObjects) PersistentVolumeClaim(ctx context.Context, ns, name string) (*corev1.PersistentVolumeClaim, error) {
-	obj, err := o.get(ctx, "persistentvolumeclaims", ns, name)
-	if err != nil {
-		return nil, err
-	}
-	return obj.(*corev1.PersistentVolumeClaim), nil
-}
-
-// PersistentVolume reads a volume.
-func (o RegistryObjects) PersistentVolume(ctx context.Context, name string) (*corev1.PersistentVolume, error) {
-	obj, err := o.get(ctx, "persistentvolumes", "", name)
-	if err != nil {
-		return nil, err
-	}
-	return obj.(*corev1.PersistentVolume), nil
-}

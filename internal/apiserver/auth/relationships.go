@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 )
 
 // The node authorizer's relationships (upstream keeps them as a graph fed by informers; here
@@ -19,34 +18,6 @@ func (z *Authorizer) nodeUses(ctx context.Context, node, ns string, uses func(*c
 		return false, err
 	}
 	return slices.ContainsFunc(pods, uses), nil
-}
-
-// claimOfVolume returns the claim a volume is bound to: the one its claimRef names, provided
-// that claim names the volume back. nil when there is none.
-func (z *Authorizer) claimOfVolume(ctx context.Context, volume string) (*corev1.PersistentVolumeClaim, error) {
-	pv, err := z.objects.PersistentVolume(ctx, volume)
-	if err != nil {
-		return nil, err
-	}
-	ref := pv.Spec.ClaimRef
-	if ref == nil || ref.Name == "" {
-		return nil, nil
-	}
-	claim, err := z.objects.PersistentVolumeClaim(ctx, ref.Namespace, ref.Name)
-	if err != nil {
-		return nil, err
-	}
-	if claim.Spec.VolumeName != volume {
-		return nil, nil
-	}
-	return claim, nil
-}
-
-func ignoreNotFound(err error) error {
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	return err
 }
 
 // podUsesSecret: image pull secrets, environment, secret and projected volumes, and the
