@@ -101,12 +101,7 @@ func TestStatefulSetFailover(t *testing.T) {
 		n.startAgent(t, "https://"+srv.addr, token, hash, failoverAgentFlags...)
 		nodes[name] = n
 	}
-	eventually(t, 60*time.Second, func() string {
-		if got := strings.Count(k.run("get", "nodes"), " Ready "); got != len(nodes) {
-			return fmt.Sprintf("%d of %d nodes Ready", got, len(nodes))
-		}
-		return ""
-	})
+	nodesReady(t, k, len(nodes), 60*time.Second)
 	k.apply(counterStatefulSet)
 	k.run("rollout", "status", "statefulset/counter", "--timeout=120s")
 
@@ -159,12 +154,7 @@ func TestStatefulSetFailover(t *testing.T) {
 		<-healed
 		t.Logf("round %d: containers stopped %v after the cut; healed after %v; %s now on %s", round,
 			stopped.Round(time.Millisecond), healAfter, pod, k.jsonpath("{.spec.nodeName}", "pod", pod))
-		eventually(t, 60*time.Second, func() string {
-			if got := strings.Count(k.run("get", "nodes"), " Ready "); got != len(nodes) {
-				return fmt.Sprintf("%d of %d nodes Ready after healing", got, len(nodes))
-			}
-			return ""
-		})
+		nodesReady(t, k, len(nodes), 60*time.Second)
 		k.run("rollout", "status", "statefulset/counter", "--timeout=60s")
 	}
 
@@ -191,12 +181,7 @@ func TestStatefulSetFailover(t *testing.T) {
 		return ""
 	})
 	dead.launch(t)
-	eventually(t, 60*time.Second, func() string {
-		if got := strings.Count(k.run("get", "nodes"), " Ready "); got != len(nodes) {
-			return fmt.Sprintf("%d of %d nodes Ready after the agent's restart", got, len(nodes))
-		}
-		return ""
-	})
+	nodesReady(t, k, len(nodes), 60*time.Second)
 	k.run("rollout", "status", "statefulset/counter", "--timeout=60s")
 
 	watch.stop()

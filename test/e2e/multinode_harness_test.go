@@ -358,3 +358,14 @@ func (s *server) joinToken(t *testing.T) (token, caHash string) {
 	}
 	return token, caHash
 }
+
+// nodesReady waits until n nodes are Ready.
+func nodesReady(t *testing.T, k *kubectl, n int, timeout time.Duration) {
+	t.Helper()
+	eventually(t, timeout, func() string {
+		if out := k.run("get", "nodes"); strings.Count(out, " Ready ") != n {
+			return fmt.Sprintf("want %d nodes Ready:\n%s", n, out)
+		}
+		return ""
+	})
+}

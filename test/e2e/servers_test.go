@@ -41,12 +41,7 @@ func TestLeaderFailover(t *testing.T) {
 		t.Fatalf("both servers lead:\n%s\n%s", servers[0].log.String(), servers[1].log.String())
 	}
 	k = other.kubectl(t)
-	eventually(t, 60*time.Second, func() string {
-		if got := strings.Count(k.run("get", "nodes"), " Ready "); got != 2 {
-			return fmt.Sprintf("%d of 2 nodes Ready", got)
-		}
-		return ""
-	})
+	nodesReady(t, k, 2, 60*time.Second)
 	k.apply(`
 apiVersion: apps/v1
 kind: StatefulSet
@@ -112,12 +107,7 @@ func TestServerKilledDuringRollingUpdate(t *testing.T) {
 	for _, name := range []string{"node-a", "node-b"} {
 		lan.addNode(name).startAgent(t, "https://"+srv.addr, token, hash, "--runtime=sim")
 	}
-	eventually(t, 60*time.Second, func() string {
-		if got := strings.Count(k.run("get", "nodes"), " Ready "); got != 2 {
-			return fmt.Sprintf("%d of 2 nodes Ready", got)
-		}
-		return ""
-	})
+	nodesReady(t, k, 2, 60*time.Second)
 	k.apply(`
 apiVersion: apps/v1
 kind: StatefulSet
