@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	goruntime "runtime"
+	"syscall"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -49,6 +52,7 @@ func (s *Store) Pull(ctx context.Context, ref string, opts PullOptions) (*Image,
 		remote.WithAuthFromKeychain(kc),
 		remote.WithPlatform(Platform),
 		remote.WithUserAgent("ordinal"),
+		remote.WithRetryPredicate(retryable),
 	}
 	if opts.Transport != nil {
 		ropts = append(ropts, remote.WithTransport(opts.Transport))
@@ -119,4 +123,22 @@ func pullError(r Reference, err error) error {
 		}
 	}
 	return pe
+}
+
+// retryable says whether a failed registry request is worth another try: a connection cut
+// or timed out mid-way is; a registry that cannot be found or reached at all is not (with
+// no network, the default retries only delay the fallback to a stored image by seconds).
+func retryable(err error) bool {
+	var dns *net.DNSError
+	var op *net.OpError
+	switch {
+	case errors.As(err, &dns):
+		return false
+	case errors.As(err, &op) && op.Op == "dial" && !op.Timeout():
+		return false
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return true
+	}
+	var te interface{ Timeout() bool }
+	return errors.As(err, &te) && te.Timeout()
 }

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -253,4 +256,25 @@ func mustRef(t *testing.T, s string) name.Reference {
 		t.Fatal(err)
 	}
 	return r
+}
+
+func TestRetryable(t *testing.T) {
+	cases := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"no such host", &net.DNSError{Err: "no such host", Name: "ghcr.io"}, false},
+		{"network unreachable", &net.OpError{Op: "dial", Err: syscall.ENETUNREACH}, false},
+		{"connection refused", &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}, false},
+		{"connection reset mid-way", &net.OpError{Op: "read", Err: syscall.ECONNRESET}, true},
+		{"cut short", fmt.Errorf("reading blob: %w", io.ErrUnexpectedEOF), true},
+		{"timed out", &net.OpError{Op: "read", Err: os.ErrDeadlineExceeded}, true},
+		{"anything else", errors.New("manifest unknown"), false},
+	}
+	for _, tc := range cases {
+		if got := retryable(tc.err); got != tc.want {
+			t.Errorf("%s: retryable(%v) = %v, want %v", tc.name, tc.err, got, tc.want)
+		}
+	}
 }

@@ -32,7 +32,7 @@ const exampleCommandTimeout = 5 * time.Minute
 
 // exampleImageNames are the stand-in images (directories of examples/images) the examples
 // of this file use.
-var exampleImageNames = []string{"go-myweb", "nginx", "random-generator", "mysql", "network-multitool"}
+var exampleImageNames = []string{"go-myweb", "nginx", "random-generator", "mysql", "xtrabackup", "network-multitool"}
 
 // errNoBuildScript means the repository has no examples/images/build.sh.
 var errNoBuildScript = errors.New("examples/images/build.sh is missing: the stand-in images of the examples cannot be built")
@@ -207,25 +207,20 @@ func (e *example) watch(line string) *stream {
 // inCluster runs a README's one-shot `kubectl run nettool ... --rm -i --restart=Never --
 // CMD` and returns what CMD printed.
 //
-// A command as short as these (curl, host) has exited by the time kubectl attaches, and
-// ordinal's attach to an exited container succeeds with no output, where upstream's
-// runtimes refuse it and kubectl then prints the container's log instead: the output is
-// lost, often. Until that is fixed, an empty answer is logged and the command run again, at
-// most lostOutputAttempts times.
+// A command as short as these (curl, host) has usually exited by the time kubectl
+// attaches; the attach is then refused, as upstream, and kubectl prints the container's log
+// instead (after a warning on stderr).
 func (e *example) inCluster(line string) string {
 	e.t.Helper()
-	const lostOutputAttempts = 8
-	for attempt := 1; ; attempt++ {
-		r := e.try("", line)
-		out := strings.TrimSpace(strings.ReplaceAll(r.stdout, `pod "nettool" deleted`, ""))
-		if out != "" || r.code != 0 || attempt == lostOutputAttempts {
-			if r.code != 0 {
-				e.t.Fatalf("command failed: %s", r)
-			}
-			return out
-		}
-		e.t.Logf("attempt %d of %q printed nothing (attach missed the output of an exited container); running it again", attempt, line)
+	r := e.try("", line)
+	if r.code != 0 {
+		e.t.Fatalf("command failed: %s", r)
 	}
+	out := strings.TrimSpace(strings.ReplaceAll(r.stdout, `pod "nettool" deleted`, ""))
+	if out == "" {
+		e.t.Fatalf("%q printed nothing: %s", line, r)
+	}
+	return out
 }
 
 // interactive runs a README's `kubectl run ... -it --rm` and types the given commands into

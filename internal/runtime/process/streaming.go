@@ -354,12 +354,17 @@ func (r *Runtime) Attach(ctx context.Context, id string, streams runtime.Streams
 	if streams.TTY {
 		stderr = stdout
 	}
-	for {
+	for first := true; ; first = false {
 		typ, payload, err := shim.ReadFrame(conn)
 		if err != nil {
 			return nil // the container exited (the shim hung up) or ctx ended
 		}
 		switch typ {
+		case shim.FrameExited:
+			if first {
+				// It ended before we came: as upstream, no attach to an ended container.
+				return fmt.Errorf("container %s: %w", c.rec.Name, runtime.ErrContainerNotRunning)
+			}
 		case shim.FrameStdout:
 			stdout.Write(payload)
 		case shim.FrameStderr:

@@ -19,14 +19,16 @@ import (
 const AttachSocket = "attach.sock"
 
 // Frame types of the attach protocol: each frame is a type byte, a big-endian uint32
-// length and that many bytes. The shim sends output frames; a client sends stdin, resize
-// (width and height as two big-endian uint16) and close-stdin frames.
+// length and that many bytes. The shim sends output frames, and FrameExited alone to a
+// client that connects after the container ended; a client sends stdin, resize (width and
+// height as two big-endian uint16) and close-stdin frames.
 const (
 	FrameStdin byte = iota
 	FrameStdout
 	FrameStderr
 	FrameResize
 	FrameCloseStdin
+	FrameExited
 )
 
 // maxFrame bounds a frame's payload; a larger length is a broken peer.
@@ -90,6 +92,7 @@ type hub struct {
 	stdin     io.WriteCloser // nil: the container has no stdin
 	tty       *os.File       // the terminal's master side, for resizes
 	stdinOnce bool
+	exited    bool // the container has ended: new clients are told so and turned away
 	closed    bool
 }
 
@@ -132,8 +135,12 @@ func (h *hub) serve(ln net.Listener) {
 			return
 		}
 		h.mu.Lock()
-		if h.closed {
+		if h.exited || h.closed {
 			h.mu.Unlock()
+			// Said, not just hung up on: an attach to an ended container is refused (the
+			// client then shows its logs), not an empty session.
+			c.SetWriteDeadline(time.Now().Add(time.Second))
+			WriteFrame(c, FrameExited, nil)
 			c.Close()
 			continue
 		}
@@ -184,6 +191,14 @@ func (h *hub) closeStdin() {
 	}
 	h.stdin.Close()
 	h.stdin = nil
+}
+
+// markExited turns new clients away: the container has ended (its last output may still be
+// on its way to the clients already attached).
+func (h *hub) markExited() {
+	h.mu.Lock()
+	h.exited = true
+	h.mu.Unlock()
 }
 
 // closeAll ends every session: the container has exited.

@@ -185,6 +185,7 @@ func run(dir string, report *os.File) error {
 	if err != nil {
 		return err
 	}
+	h.markExited()
 	exit := Exit{FinishedAt: time.Now().UTC()}
 	switch {
 	case ws.Exited():
