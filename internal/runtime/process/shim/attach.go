@@ -94,7 +94,24 @@ type hub struct {
 	stdinOnce bool
 	exited    bool // the container has ended: new clients are told so and turned away
 	closed    bool
+
+	// A container with stdin open was made to be attached to (kubectl run -i): its output
+	// from before the first client came is kept (up to maxReplay bytes) and given to that
+	// client, so that a short command's answer is not lost to the time kubectl takes to
+	// attach. The log has it anyway; this is for the session.
+	replay   bool
+	attached bool // a client has come
+	pending  []frame
+	kept     int
 }
+
+type frame struct {
+	typ     byte
+	payload []byte
+}
+
+// maxReplay bounds the output kept for the first client.
+const maxReplay = 64 << 10
 
 // broadcast sends output to every client; one that cannot take it within a second is
 // dropped rather than holding up the container.
@@ -104,6 +121,10 @@ func (h *hub) broadcast(stream string, p []byte) {
 		typ = FrameStderr
 	}
 	h.mu.Lock()
+	if h.replay && !h.attached && h.kept+len(p) <= maxReplay {
+		h.pending = append(h.pending, frame{typ, append([]byte(nil), p...)})
+		h.kept += len(p)
+	}
 	clients := make(map[net.Conn]*sync.Mutex, len(h.clients))
 	for c, m := range h.clients {
 		clients[c] = m
@@ -143,6 +164,17 @@ func (h *hub) serve(ln net.Listener) {
 			WriteFrame(c, FrameExited, nil)
 			c.Close()
 			continue
+		}
+		if !h.attached {
+			// Under the lock, so that no output falls between the replay and the client.
+			h.attached = true
+			c.SetWriteDeadline(time.Now().Add(time.Second))
+			for _, f := range h.pending {
+				if WriteFrame(c, f.typ, f.payload) != nil {
+					break
+				}
+			}
+			h.pending = nil
 		}
 		h.clients[c] = &sync.Mutex{}
 		h.mu.Unlock()

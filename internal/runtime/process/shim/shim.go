@@ -63,7 +63,7 @@ func run(dir string, report *os.File) error {
 		return err
 	}
 	defer logw.Close()
-	h := &hub{clients: map[net.Conn]*sync.Mutex{}, stdinOnce: cfg.StdinOnce}
+	h := &hub{clients: map[net.Conn]*sync.Mutex{}, stdinOnce: cfg.StdinOnce, replay: cfg.Stdin}
 	if ln, err := listenAttach(dir); err == nil {
 		defer ln.Close()
 		go h.serve(ln)
