@@ -16,15 +16,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 
 	"ordinal.dev/ordinal/internal/agent"
 	"ordinal.dev/ordinal/internal/agent/streaming"
 	"ordinal.dev/ordinal/internal/controlplane"
 	"ordinal.dev/ordinal/internal/join"
-	"ordinal.dev/ordinal/internal/network/dns"
-	"ordinal.dev/ordinal/internal/network/podroutes"
 	"ordinal.dev/ordinal/internal/runtime"
 	"ordinal.dev/ordinal/internal/runtime/sim"
 	"ordinal.dev/ordinal/internal/volume"
@@ -192,16 +189,7 @@ func runAgent(ctx context.Context, o *agentOptions) error {
 	goRun("streaming server", func() error { return srv.ServeTLS(ctx, ln, serving, clientCAs) })
 	goRun("volume reclaimer", func() error { volume.NewReclaimer(client, o.nodeName, o.volumeDir).Run(ctx); return nil })
 	if o.runtime == "process" {
-		goRun("service proxy", func() error { runProxy(ctx, client, o.nodeName); return nil })
-		factory := informers.NewSharedInformerFactory(client, 0)
-		routes := podroutes.New(o.nodeName, factory.Core().V1().Nodes())
-		dnsServer, err := dns.New(factory, dns.Options{NameserverIPs: []string{o.clusterDNS}})
-		if err != nil {
-			return err
-		}
-		factory.Start(ctx.Done())
-		goRun("pod routes", func() error { routes.Run(ctx); return nil })
-		goRun("cluster DNS", func() error { return dnsServer.Serve(ctx, net.JoinHostPort(o.clusterDNS, "53")) })
+		goRun("node network", func() error { return runNodeNetwork(ctx, client, o.nodeName, o.clusterDNS) })
 	}
 	fmt.Printf("node %s joined %s; serving pods (runtime %s), streams on %s\n", o.nodeName, o.server, o.runtime, ln.Addr())
 	<-ctx.Done()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	goruntime "runtime"
@@ -20,6 +21,7 @@ import (
 	"ordinal.dev/ordinal/internal/agent"
 	"ordinal.dev/ordinal/internal/agent/streaming"
 	"ordinal.dev/ordinal/internal/image"
+	"ordinal.dev/ordinal/internal/network/dns"
 	"ordinal.dev/ordinal/internal/network/podroutes"
 	"ordinal.dev/ordinal/internal/network/proxy"
 	"ordinal.dev/ordinal/internal/runtime"
@@ -94,12 +96,14 @@ func startNodes(ctx context.Context, cfg *rest.Config, local *streaming.LocalNod
 			return nil, err
 		}
 		if o.runtime == "process" {
-			factory := informers.NewSharedInformerFactory(client, 0)
-			routes := podroutes.New(name, factory.Core().V1().Nodes())
-			factory.Start(ctx.Done())
-			n.wg.Add(2)
-			go func() { defer n.wg.Done(); runProxy(ctx, client, name) }()
-			go func() { defer n.wg.Done(); routes.Run(ctx) }()
+			n.wg.Add(1)
+			go func() {
+				defer n.wg.Done()
+				// The control plane of ordinal up serves the cluster DNS itself.
+				if err := runNodeNetwork(ctx, client, name, ""); err != nil {
+					slog.Error("node network", "node", name, "err", err)
+				}
+			}()
 		}
 	}
 	for i := 1; i <= o.simNodes; i++ {
@@ -138,6 +142,32 @@ func processRuntime(o nodeOptions) (runtime.Runtime, error) {
 	}
 	return process.New(process.Options{DataDir: o.dataDir, Images: store, VolumeDir: o.volumeDir, ClusterDNS: o.clusterDNS,
 		FenceFile: o.fenceFile, FencePeriod: o.fencePeriod})
+}
+
+// runNodeNetwork runs what connects a machine's real pods to the cluster until ctx ends:
+// the service proxy, the routes to the other nodes' pod CIDRs and, when clusterDNS is set,
+// the cluster DNS server at that address.
+func runNodeNetwork(ctx context.Context, client kubernetes.Interface, node, clusterDNS string) error {
+	factory := informers.NewSharedInformerFactory(client, 0)
+	routes := podroutes.New(node, factory.Core().V1().Nodes())
+	var dnsServer *dns.Server
+	if clusterDNS != "" {
+		var err error
+		if dnsServer, err = dns.New(factory, dns.Options{NameserverIPs: []string{clusterDNS}}); err != nil {
+			return err
+		}
+	}
+	factory.Start(ctx.Done())
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); runProxy(ctx, client, node) }()
+	go func() { defer wg.Done(); routes.Run(ctx) }()
+	defer wg.Wait()
+	if dnsServer == nil {
+		<-ctx.Done()
+		return nil
+	}
+	return dnsServer.Serve(ctx, net.JoinHostPort(clusterDNS, "53"))
 }
 
 // runProxy runs the service proxy of this machine's node once the node has its pod range:

@@ -123,11 +123,7 @@ func newLAN(t *testing.T) *lan {
 // ip runs ip commands, failing the test on the first error.
 func (l *lan) ip(cmds ...[]string) {
 	l.t.Helper()
-	for _, args := range cmds {
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			l.t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
-		}
-	}
+	runIP(l.t, cmds...)
 }
 
 // serverIP gives the host another address on the LAN for server i (1, 2, ...): .1, .2, ...

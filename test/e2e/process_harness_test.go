@@ -94,21 +94,26 @@ func newNetns(t *testing.T) *netns {
 			t.Errorf("ip netns del %s: %v: %s", n.name, err, out)
 		}
 	})
-	steps := [][]string{
-		{"netns", "add", n.name},
-		{"-n", n.name, "link", "set", "lo", "up"},
-		{"link", "add", n.hostLink, "type", "veth", "peer", "name", nsLink, "netns", n.name},
-		{"addr", "add", n.hostIP + "/30", "dev", n.hostLink},
-		{"link", "set", n.hostLink, "up"},
-		{"-n", n.name, "addr", "add", n.nsIP + "/30", "dev", nsLink},
-		{"-n", n.name, "link", "set", nsLink, "up"},
-	}
-	for _, args := range steps {
+	runIP(t,
+		[]string{"netns", "add", n.name},
+		[]string{"-n", n.name, "link", "set", "lo", "up"},
+		[]string{"link", "add", n.hostLink, "type", "veth", "peer", "name", nsLink, "netns", n.name},
+		[]string{"addr", "add", n.hostIP + "/30", "dev", n.hostLink},
+		[]string{"link", "set", n.hostLink, "up"},
+		[]string{"-n", n.name, "addr", "add", n.nsIP + "/30", "dev", nsLink},
+		[]string{"-n", n.name, "link", "set", nsLink, "up"},
+	)
+	return n
+}
+
+// runIP runs ip commands, failing t on the first error.
+func runIP(t *testing.T, cmds ...[]string) {
+	t.Helper()
+	for _, args := range cmds {
 		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
 			t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
 		}
 	}
-	return n
 }
 
 // command is argv run inside the namespace. nsenter joins only the network namespace (ip

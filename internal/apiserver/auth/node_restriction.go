@@ -13,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"ordinal.dev/ordinal/internal/apiserver/auth/user"
+	volumectl "ordinal.dev/ordinal/internal/controller/volume"
 	"ordinal.dev/ordinal/internal/registry"
 )
 
@@ -114,9 +115,6 @@ func admitPod(node string, a registry.AdmissionAttributes) error {
 	return nil
 }
 
-// localPathProvisioner is the provisioner of volumes that live on one node's disk.
-const localPathProvisioner = "ordinal.dev/local-path"
-
 // admitVolume lets a node change (finalizers, as the reclaimer does) and delete only the
 // local-path volumes pinned to itself, once their storage is gone from its disk.
 func admitVolume(node string, a registry.AdmissionAttributes) error {
@@ -124,24 +122,8 @@ func admitVolume(node string, a registry.AdmissionAttributes) error {
 		return fmt.Errorf("node %q can not create persistentvolumes", node)
 	}
 	pv, ok := a.OldObject.(*corev1.PersistentVolume)
-	if !ok || pv.Annotations["pv.kubernetes.io/provisioned-by"] != localPathProvisioner || pinnedTo(pv) != node {
+	if !ok || !volumectl.IsLocalVolume(pv) || volumectl.LocalVolumeNode(pv) != node {
 		return fmt.Errorf("node %q can only modify local-path persistentvolumes pinned to itself", node)
 	}
 	return nil
-}
-
-// pinnedTo is the one node a volume's required node affinity allows, or "".
-func pinnedTo(pv *corev1.PersistentVolume) string {
-	if pv.Spec.NodeAffinity == nil || pv.Spec.NodeAffinity.Required == nil || len(pv.Spec.NodeAffinity.Required.NodeSelectorTerms) != 1 {
-		return ""
-	}
-	term := pv.Spec.NodeAffinity.Required.NodeSelectorTerms[0]
-	if len(term.MatchExpressions) != 1 || len(term.MatchFields) != 0 {
-		return ""
-	}
-	e := term.MatchExpressions[0]
-	if e.Key != corev1.LabelHostname || e.Operator != corev1.NodeSelectorOpIn || len(e.Values) != 1 {
-		return ""
-	}
-	return e.Values[0]
 }

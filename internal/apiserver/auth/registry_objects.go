@@ -59,4 +59,3 @@ func (o RegistryObjects) PodsOnNode(ctx context.Context, ns, node string) ([]*co
 	}
 	return pods, nil
 }
-
