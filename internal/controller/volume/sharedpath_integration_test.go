@@ -304,10 +304,25 @@ func TestSharedPathKeepsADirectoryAnotherVolumeUses(t *testing.T) {
 
 	c.createClass(volume.SharedPathStorageClass("elsewhere", "/etc"))
 	bad := c.createClaim("bad", "1Gi", ptr.To("elsewhere"), nil)
-	msg := c.waitEvent(bad, "ProvisioningFailed")
-	if want := `failed to provision volume with StorageClass "elsewhere": parameter "path" is /etc, which is not below a shared volume directory of this control plane (` + c.shared + ")"; msg != want {
-		t.Errorf("message %q\nwant %q", msg, want)
-	}
+	// The controller may see the claim before the class and say the class is not found
+	// first (as upstream's, which retries); the message that matters comes with the class.
+	want := `failed to provision volume with StorageClass "elsewhere": parameter "path" is /etc, which is not below a shared volume directory of this control plane (` + c.shared + ")"
+	c.eventually("a ProvisioningFailed event for the class's path", func() (bool, string) {
+		events, err := c.client.CoreV1().Events("default").List(c.ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		var seen []string
+		for _, e := range events.Items {
+			if e.InvolvedObject.UID == bad.UID && e.Reason == "ProvisioningFailed" {
+				if e.Message == want {
+					return true, ""
+				}
+				seen = append(seen, e.Message)
+			}
+		}
+		return false, fmt.Sprintf("messages %q, want %q", seen, want)
+	})
 	if made := filepath.Join("/etc", "default-bad-pvc-"+string(bad.UID)); exists(made) {
 		_ = os.Remove(made)
 		t.Errorf("made %s for a claim that failed", made)
